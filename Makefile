@@ -1,0 +1,51 @@
+# The two commands a new user needs are `make run` and `make test`; everything else is optional.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run dev test lint format install install-dev
+
+## run: install, migrate, create the first admin, serve on http://$HOST:$PORT with gunicorn
+run: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) ensure_admin
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	exec $(MANAGE) serve
+
+## dev: Django's autoreloading development server with DEBUG on
+dev: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) ensure_admin
+	DEBUG=true $(MANAGE) runserver "$${HOST:-127.0.0.1}:$${PORT:-3000}"
+
+## test: install the dev dependencies and run the whole suite (pass ARGS="-k login" to narrow it)
+test: install-dev
+	$(BIN)/pytest $(ARGS)
+
+## lint: ruff, the formatter, mypy and the migration check
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(MANAGE) makemigrations --check --dry-run
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --editable .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --editable '.[dev]'
+	touch $@ $(VENV)/.installed

@@ -1,0 +1,27 @@
+"""Password hashing as Rocket.Chat does it, with Argon2id instead of bcrypt.
+
+Rocket.Chat never hashes the password itself but its SHA-256 hex digest, and its websocket
+clients send only that digest (`{"digest": ..., "algorithm": "sha-256"}`). Hashing the digest
+lets a plain-password login and a digest login verify against the same stored hash.
+"""
+
+import hashlib
+
+from django.contrib.auth.hashers import Argon2PasswordHasher
+
+
+def password_digest(password: str) -> str:
+    """What a Rocket.Chat client sends in place of the password: sha256(password) in hex."""
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+class RocketChatArgon2PasswordHasher(Argon2PasswordHasher):
+    """Argon2id (Django's parameters) over password_digest(password)."""
+
+    algorithm = "rc_argon2"
+
+    def encode(self, password: str, salt: str) -> str:
+        return super().encode(password_digest(password), salt)
+
+    def verify(self, password: str, encoded: str) -> bool:
+        return super().verify(password_digest(password), encoded)

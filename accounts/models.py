@@ -1,0 +1,133 @@
+"""Users and their login tokens."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.validators import validate_name
+from chat_project.ids import random_id
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def by_username(self, username: str) -> QuerySet[User]:
+        """Users whose username equals `username` ignoring case (served by the unique index)."""
+        return self.alias(username_lower=Lower("username")).filter(username_lower=username.lower())
+
+    def by_email(self, email: str) -> QuerySet[User]:
+        """Users whose email equals `email` ignoring case (served by the unique index)."""
+        return self.alias(email_lower=Lower("email")).filter(email_lower=email.lower())
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.by_username(username or "").get()
+
+    # Django's createsuperuser and admin tooling create users through these two; both go through
+    # the one service that creates users.
+    def create_user(
+        self, username: str, email: str, password: str | None = None, **extra: Any
+    ) -> User:
+        from accounts.services import create_user
+
+        return create_user(username=username, email=email, password=password, **extra)
+
+    def create_superuser(
+        self, username: str, email: str, password: str | None = None, **extra: Any
+    ) -> User:
+        from accounts.services import create_user
+
+        extra.pop("is_superuser", None)
+        extra.pop("is_staff", None)
+        return create_user(
+            username=username, email=email, password=password, is_superuser=True, **extra
+        )
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person or bot. Ids, usernames and emails follow Rocket.Chat's rules."""
+
+    id = models.CharField(primary_key=True, max_length=17, default=random_id, editable=False)
+    username = models.CharField(
+        max_length=64,
+        validators=[validate_name],
+        help_text="Letters, digits and - _ . (NAME_PATTERN); unique regardless of case.",
+    )
+    email = models.EmailField(max_length=254, help_text="Unique regardless of case.")
+    name = models.CharField("display name", max_length=120, blank=True)
+    is_active = models.BooleanField(
+        "active",
+        default=True,
+        help_text="Inactive users cannot log in, and their tokens stop working.",
+    )
+    is_staff = models.BooleanField(
+        "staff status", default=False, help_text="May sign in to the Django admin."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_ci_unique",
+                violation_error_message="Username is already in use.",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="Email is already in use.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = UserManager.normalize_email(self.email)
+
+    def get_full_name(self) -> str:
+        return self.name or self.username
+
+    def get_short_name(self) -> str:
+        return self.username
+
+
+class LoginToken(models.Model):
+    """One login: a device, a script or a bot. Only the SHA-256 digest of the secret is kept,
+    so a copy of the database yields no usable token. See accounts.tokens."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_tokens")
+    digest = models.CharField(
+        max_length=64, unique=True, editable=False, help_text="SHA-256 of the token, in hex."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(db_index=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "expires_at"], name="accounts_token_user_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.digest[:12]}…"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

@@ -1,0 +1,81 @@
+"""Login tokens: issue, verify, revoke.
+
+A token is 43 characters of URL-safe base64 (256 random bits), shown to the client once. The
+database keeps only its SHA-256 digest, which is enough to find it again: a secret this long
+needs no salt or slow hash, and a digest lookup leaks nothing useful through timing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import LoginToken, User
+
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+# last_used_at is a hint for administrators, not an audit log: refresh it at most this often, so
+# that an authenticated request costs one read and almost never a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_login_token(*, user: User) -> str:
+    """A new token for `user`, valid for LOGIN_TOKEN_TTL. Returns the secret; only its digest
+    is stored."""
+    secret = secrets.token_urlsafe(32)
+    now = timezone.now()
+    LoginToken.objects.create(
+        user=user,
+        digest=token_digest(secret),
+        created_at=now,
+        expires_at=now + settings.LOGIN_TOKEN_TTL,
+    )
+    return secret
+
+
+def verify_login_token(secret: str, *, user_id: str | None = None) -> LoginToken | None:
+    """The live token with this secret, its user loaded, or None.
+
+    None when the secret is malformed, unknown, expired or revoked, when its user is inactive,
+    or when `user_id` is given and is not the token's user. One indexed query.
+    """
+    if not TOKEN_SHAPE.match(secret):
+        return None
+    digest = token_digest(secret)
+    now = timezone.now()
+    token = (
+        LoginToken.objects.select_related("user").filter(digest=digest, expires_at__gt=now).first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    if not hmac.compare_digest(token.digest, digest):
+        return None
+    if user_id is not None and not hmac.compare_digest(token.user_id.encode(), user_id.encode()):
+        return None
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        LoginToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def revoke_login_token(*, token: LoginToken) -> None:
+    """Ends this one login; the user's other tokens keep working."""
+    LoginToken.objects.filter(pk=token.pk).delete()
+
+
+def purge_expired_login_tokens(*, user: User | None = None) -> int:
+    """Deletes expired tokens (of one user, or of everyone). Returns how many."""
+    expired = LoginToken.objects.filter(expires_at__lte=timezone.now())
+    if user is not None:
+        expired = expired.filter(user=user)
+    deleted, _ = expired.delete()
+    return deleted

@@ -1,0 +1,79 @@
+"""The 0.1 API's endpoints for servers and sessions: version, info, login, logout."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.conf import settings
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import LoginToken
+from accounts.services import log_in, log_out
+
+# What Rocket.Chat's beta REST API answered; clients of the 0.1 API check it verbatim.
+API_VERSIONS = {"api": "0.1", "rocketchat": "0.5"}
+
+
+class VersionView(APIView):
+    """GET /api/version: the one call that needs no login."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        return Response({"status": "success", "versions": API_VERSIONS})
+
+
+class InfoView(APIView):
+    """GET /api/info: the server's version, in the body 0.1 and v1 clients both read."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        return Response({"version": settings.VERSION, "success": True})
+
+
+class LoginInput(serializers.Serializer):
+    user = serializers.CharField(required=False, max_length=254)
+    username = serializers.CharField(required=False, max_length=254)
+    email = serializers.CharField(required=False, max_length=254)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for kind in ("user", "username", "email"):
+            if attrs.get(kind):
+                attrs["kind"], attrs["identifier"] = kind, attrs[kind]
+                return attrs
+        raise serializers.ValidationError("One of user, username or email is required.")
+
+
+class LoginView(APIView):
+    """POST /api/login with `user` (or `username` or `email`) and `password`, form or JSON."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        given = LoginInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        user, secret = log_in(
+            identifier=given.validated_data["identifier"],
+            kind=given.validated_data["kind"],
+            password=given.validated_data["password"],
+        )
+        return Response({"status": "success", "data": {"authToken": secret, "userId": user.pk}})
+
+
+class LogoutView(APIView):
+    """GET or POST /api/logout: revokes the token that made the call."""
+
+    def get(self, request: Request) -> Response:
+        log_out(token=cast(LoginToken, request.auth))
+        return Response({"status": "success", "data": {"message": "You've been logged out!"}})
+
+    post = get

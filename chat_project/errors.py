@@ -1,0 +1,306 @@
+"""The one error envelope, and every path that leads to it.
+
+Whatever goes wrong under /api/ (an ApiError raised by our code, a DRF exception, Django's own
+404/405/500, a middleware refusing a request), the client gets the same JSON body:
+
+    {"success": false, "status": "error", "message": ..., "error": ..., "errorType": ...,
+     "detailed_error": ..., "request_id": ..., "status_code": ...}
+
+`render_error()` builds it; the DRF exception handler, Django's handler404/handler500 and
+`ApiEnvelopeMiddleware` all call it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions as drf
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+
+class ApiError(Exception):
+    """An error answered in the envelope. Subclasses set the class attributes; an instance may
+    override the message (and Rocket.Chat's separate `error` text) and add detail."""
+
+    status_code: int = 400
+    status: str = "fail"  # Rocket.Chat's word: "fail" for validation and room access, else "error"
+    error_type: str = "invalid-params"
+    message: str = "Bad request."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        error: str | None = None,
+        error_type: str | None = None,
+        detailed_error: str = "",
+    ) -> None:
+        if message is not None:
+            self.message = message
+        if error_type is not None:
+            self.error_type = error_type
+        self.error = error if error is not None else self.message
+        self.detailed_error = detailed_error
+        super().__init__(self.message)
+
+
+class InvalidParams(ApiError):
+    """A parameter is missing, of the wrong type or out of range."""
+
+
+class MalformedBody(ApiError):
+    error_type = "error-invalid-body"
+    message = "Malformed request body."
+
+
+class NotAuthenticated(ApiError):
+    status_code = 401
+    status = "error"
+    error_type = "unauthorized"
+    message = "You must be logged in to do this."
+
+
+class LoginFailed(ApiError):
+    status_code = 401
+    status = "error"
+    error_type = "unauthorized"
+    message = "Unauthorized"
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    status = "error"
+    error_type = "error-not-allowed"
+    message = "You do not have permission to do this"
+
+
+class NotFound(ApiError):
+    status_code = 404
+    status = "error"
+    error_type = "error-not-found"
+    message = "Not found."
+
+
+class EndpointNotFound(NotFound):
+    message = "API endpoint does not exist"
+
+
+class MethodNotAllowed(ApiError):
+    status_code = 405
+    status = "error"
+    error_type = "error-method-not-allowed"
+    message = "Method not allowed."
+
+
+class NotAcceptable(ApiError):
+    status_code = 406
+    status = "error"
+    error_type = "error-not-acceptable"
+    message = "This API answers in JSON only."
+
+
+class BodyTooLarge(ApiError):
+    status_code = 413
+    status = "error"
+    error_type = "error-request-too-large"
+    message = "Request body too large."
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+    status = "error"
+    error_type = "error-unsupported-media-type"
+    message = "Unsupported media type."
+
+
+class RateLimited(ApiError):
+    status_code = 429
+    status = "error"
+    error_type = "error-too-many-requests"
+    message = "limit exceeded"
+
+
+class InternalError(ApiError):
+    status_code = 500
+    status = "error"
+    error_type = "error-internal"
+    message = "Internal server error"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX) or request.path_info == API_PREFIX[:-1]
+
+
+def new_request_id() -> str:
+    """26 lowercase letters and digits, like Mattermost's request ids."""
+    return "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(26))
+
+
+def request_id_of(request: HttpRequest) -> str:
+    request_id = getattr(request, "request_id", None)
+    if not request_id:
+        request_id = new_request_id()
+        request.request_id = request_id  # type: ignore[attr-defined]
+    return str(request_id)
+
+
+def render_error(request: HttpRequest, error: ApiError) -> JsonResponse:
+    """The envelope for `error`, its status code, and the headers HTTP asks for."""
+    body = {
+        "success": False,
+        "status": error.status,
+        "message": error.message,
+        "error": error.error,
+        "errorType": error.error_type,
+        "detailed_error": error.detailed_error,
+        "request_id": request_id_of(request),
+        "status_code": error.status_code,
+    }
+    response = JsonResponse(body, status=error.status_code)
+    if error.status_code == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    response.is_api_error = True  # type: ignore[attr-defined]
+    return response
+
+
+def error_for_status(status_code: int) -> ApiError:
+    """The envelope's content for an error response something other than our code produced."""
+    known: dict[int, type[ApiError]] = {
+        400: InvalidParams,
+        401: NotAuthenticated,
+        403: Forbidden,
+        404: EndpointNotFound,
+        405: MethodNotAllowed,
+        406: NotAcceptable,
+        413: BodyTooLarge,
+        415: UnsupportedMediaType,
+        429: RateLimited,
+    }
+    if status_code in known:
+        return known[status_code]()
+    error: ApiError = InternalError() if status_code >= 500 else ApiError()
+    if status_code == 503:
+        error.message = error.error = "Service unavailable"
+    elif status_code != 500:
+        error.message = error.error = f"Request failed with status {status_code}."
+    error.status_code = status_code
+    return error
+
+
+# --- DRF ----------------------------------------------------------------------------------------
+
+
+def _flatten(detail: Any, prefix: str = "") -> list[str]:
+    """DRF's nested error detail as "field: message" lines, in field order."""
+    if isinstance(detail, Mapping):
+        lines = []
+        for field, inner in detail.items():
+            name = "" if field == "non_field_errors" else str(field)
+            lines += _flatten(inner, f"{prefix}.{name}" if prefix and name else prefix or name)
+        return lines
+    if isinstance(detail, Sequence) and not isinstance(detail, str):
+        return [line for inner in detail for line in _flatten(inner, prefix)]
+    return [f"{prefix}: {detail}" if prefix else str(detail)]
+
+
+def api_error_from_drf(exc: drf.APIException) -> ApiError:
+    if isinstance(exc, drf.ValidationError):
+        lines = _flatten(exc.detail) or ["Invalid parameters."]
+        return InvalidParams(lines[0], detailed_error="; ".join(lines))
+    if isinstance(exc, drf.ParseError):
+        return MalformedBody(detailed_error=str(exc.detail))
+    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+        return NotAuthenticated()
+    if isinstance(exc, drf.PermissionDenied):
+        return Forbidden()
+    if isinstance(exc, drf.NotFound):
+        return NotFound()
+    if isinstance(exc, drf.MethodNotAllowed):
+        return MethodNotAllowed(str(exc.detail))
+    if isinstance(exc, drf.NotAcceptable):
+        return NotAcceptable()
+    if isinstance(exc, drf.UnsupportedMediaType):
+        return UnsupportedMediaType(str(exc.detail))
+    if isinstance(exc, drf.Throttled):
+        return RateLimited()
+    error = error_for_status(exc.status_code)
+    error.message = error.error = str(exc.detail)
+    return error
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
+    """DRF's EXCEPTION_HANDLER: every exception a view raises that we know, in the envelope.
+
+    Anything else is left to Django (None), which logs it and calls handler500.
+    """
+    if isinstance(exc, ApiError):
+        error = exc
+    elif isinstance(exc, drf.APIException):
+        error = api_error_from_drf(exc)
+    elif isinstance(exc, Http404):
+        error = NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        error = Forbidden()
+    elif isinstance(exc, RequestDataTooBig):
+        error = BodyTooLarge()
+    else:
+        return None
+    set_rollback()
+    response = render_error(context["request"], error)
+    wait = getattr(exc, "wait", None) if isinstance(exc, drf.Throttled) else None
+    if wait is not None:
+        response["Retry-After"] = str(max(1, int(wait)))
+    return response
+
+
+# --- Django's handlers (urls.py names them) ------------------------------------------------------
+
+
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api_request(request):
+        error = BodyTooLarge() if isinstance(exception, RequestDataTooBig) else InvalidParams()
+        return render_error(request, error)
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api_request(request):
+        return render_error(request, Forbidden())
+    return defaults.permission_denied(request, exception)
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api_request(request):
+        return render_error(request, EndpointNotFound())
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if is_api_request(request):
+        return render_error(request, InternalError())
+    return defaults.server_error(request)
+
+
+def envelope_for_foreign_error(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """An /api/ error response that did not come from render_error (Django's DEBUG pages, a
+    405 from a plain Django view, a CSRF refusal...) redone in the envelope."""
+    error = error_for_status(response.status_code)
+    if settings.DEBUG and response.status_code >= 500:
+        error.detailed_error = "See the server log for the traceback."
+    envelope = render_error(request, error)
+    for header in ("Allow", "Retry-After"):
+        if header in response:
+            envelope[header] = response[header]
+    return envelope

@@ -1,0 +1,67 @@
+"""The cross-cutting HTTP layer every request passes through first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from chat_project.errors import (
+    BodyTooLarge,
+    InvalidParams,
+    envelope_for_foreign_error,
+    is_api_request,
+    new_request_id,
+    render_error,
+)
+
+# An incoming X-Request-Id is kept only if it is this tame, so it is safe to log and echo.
+SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class ApiEnvelopeMiddleware:
+    """Request ids, version headers, the body size cap, and the envelope as a last resort.
+
+    Every response carries X-Request-Id (the client's, if sane, else a new one) and X-Version-Id.
+    Under /api/ it also gets `Cache-Control: no-store`, bodies over REQUEST_MAX_BYTES are refused
+    with 413 before anything reads them, and an error response that did not come from
+    render_error (a Django DEBUG page, a CSRF refusal) is redone in the envelope, so no HTML ever
+    leaves /api/.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request.request_id = incoming if SANE_REQUEST_ID.match(incoming) else new_request_id()  # type: ignore[attr-defined]
+        api = is_api_request(request)
+
+        refusal = self.refuse_body(request) if api else None
+        response = refusal or self.get_response(request)
+
+        if api:
+            if response.status_code >= 400 and not getattr(response, "is_api_error", False):
+                response = envelope_for_foreign_error(request, response)
+            response["Cache-Control"] = "no-store"
+        response["X-Request-Id"] = request.request_id  # type: ignore[attr-defined]
+        response["X-Version-Id"] = settings.VERSION
+        return response
+
+    @staticmethod
+    def refuse_body(request: HttpRequest) -> HttpResponse | None:
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(declared)
+        except ValueError:
+            return render_error(request, InvalidParams("Invalid Content-Length header."))
+        if length < 0:
+            return render_error(request, InvalidParams("Invalid Content-Length header."))
+        if length > settings.REQUEST_MAX_BYTES:
+            return render_error(
+                request,
+                BodyTooLarge(detailed_error=f"The limit is {settings.REQUEST_MAX_BYTES} bytes."),
+            )
+        return None

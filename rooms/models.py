@@ -1,0 +1,1 @@
+"""Rooms, subscriptions and messages: see the rooms issue."""

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.tokens import issue_login_token
+from tests.factories import UserFactory
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastRocketChatArgon2PasswordHasher"]
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db) -> User:
+    return UserFactory(username="sing", email="sing@example.com", name="Sing")
+
+
+@pytest.fixture
+def admin(db) -> User:
+    return UserFactory(username="admin", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def auth_headers() -> Callable[[User], dict[str, str]]:
+    """The Rocket.Chat header pair for a fresh token of `user`, as APIClient keyword args."""
+
+    def headers(user: User) -> dict[str, str]:
+        return {"HTTP_X_AUTH_TOKEN": issue_login_token(user=user), "HTTP_X_USER_ID": user.pk}
+
+    return headers

@@ -1,0 +1,116 @@
+"""How a request proves who it is, and the 401 it gets when it cannot."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.test import APIRequestFactory
+
+from accounts.authentication import LoginTokenAuthentication
+from accounts.models import LoginToken
+from accounts.tokens import issue_login_token
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_not_logged_in(response):
+    assert response.status_code == 401
+    assert response.json() == {
+        "success": False,
+        "status": "error",
+        "message": "You must be logged in to do this.",
+        "error": "You must be logged in to do this.",
+        "errorType": "unauthorized",
+        "detailed_error": "",
+        "request_id": response["X-Request-Id"],
+        "status_code": 401,
+    }
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_no_credentials_at_all(api):
+    assert_not_logged_in(api.get("/api/logout"))
+
+
+def test_a_token_without_the_user_id(api, user):
+    assert_not_logged_in(api.get("/api/logout", HTTP_X_AUTH_TOKEN=issue_login_token(user=user)))
+
+
+def test_a_user_id_without_the_token(api, user):
+    assert_not_logged_in(api.get("/api/logout", HTTP_X_USER_ID=user.pk))
+
+
+def test_a_valid_token_with_another_users_id(api, user):
+    other = UserFactory()
+    token = issue_login_token(user=user)
+
+    assert_not_logged_in(api.get("/api/logout", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=other.pk))
+    # the token itself is untouched and still works for its owner
+    assert (
+        api.get("/api/logout", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=user.pk).status_code == 200
+    )
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["garbage", "9HqLlyZOugoStsXCUfD_0YdwnNnunAJF8V47U3QHXSq", "x" * 5000, "ç" * 43, "' OR 1=1 --"],
+    ids=["short", "well-formed-but-unknown", "huge", "non-ascii", "sql"],
+)
+def test_a_garbage_token(api, user, token):
+    assert_not_logged_in(api.get("/api/logout", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=user.pk))
+
+
+def test_bearer_token_identifies_its_user(api, user):
+    token = issue_login_token(user=user)
+
+    response = api.post("/api/logout", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 200
+    assert not LoginToken.objects.exists()
+
+
+def test_bearer_scheme_is_case_insensitive(api, user):
+    token = issue_login_token(user=user)
+
+    assert api.post("/api/logout", HTTP_AUTHORIZATION=f"bearer {token}").status_code == 200
+
+
+def test_a_garbage_bearer_token(api, user):
+    assert_not_logged_in(api.get("/api/logout", HTTP_AUTHORIZATION="Bearer nonsense"))
+
+
+def test_other_authorization_schemes_are_not_logins(api, user):
+    assert_not_logged_in(api.get("/api/logout", HTTP_AUTHORIZATION="Basic c2luZzpNeVNFQ1JFVA=="))
+
+
+def test_authentication_is_one_query_loading_the_user(user, django_assert_num_queries):
+    token = issue_login_token(user=user)
+    LoginToken.objects.update(last_used_at=timezone.now())
+    request = APIRequestFactory().get("/", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=user.pk)
+
+    with django_assert_num_queries(1):
+        authenticated_user, login = LoginTokenAuthentication().authenticate(request)
+        assert authenticated_user.username == "sing"
+
+    assert login.user_id == user.pk
+
+
+def test_authentication_records_last_use_at_most_once_a_minute(user, django_assert_num_queries):
+    token = issue_login_token(user=user)
+    request = APIRequestFactory().get("/", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=user.pk)
+
+    with django_assert_num_queries(2):  # the read, and the first use recorded
+        LoginTokenAuthentication().authenticate(request)
+    with django_assert_num_queries(1):
+        LoginTokenAuthentication().authenticate(request)
+
+    assert LoginToken.objects.get().last_used_at > timezone.now() - timedelta(seconds=5)
+
+
+def test_a_failed_authentication_raises_for_drf_to_answer_401(user):
+    request = APIRequestFactory().get("/", HTTP_X_AUTH_TOKEN="garbage", HTTP_X_USER_ID=user.pk)
+
+    with pytest.raises(AuthenticationFailed):
+        LoginTokenAuthentication().authenticate(request)
