@@ -66,6 +66,9 @@ class UserAdmin(auth_admin.UserAdmin):
     )
     inlines = [LoginTokenInline]
 
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return list(self.inlines) if obj is not None else []  # a new user has no tokens
+
 
 @admin.register(LoginToken)
 class LoginTokenAdmin(admin.ModelAdmin):

@@ -58,6 +58,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = models.CharField(primary_key=True, max_length=17, default=random_id, editable=False)
     username = models.CharField(
         max_length=64,
+        # Unique as Django's auth machinery expects, and, by the constraint below, regardless of
+        # case as Rocket.Chat's rules ask.
+        unique=True,
+        error_messages={"unique": "Username is already in use."},
         validators=[validate_name],
         help_text="Letters, digits and - _ . (NAME_PATTERN); unique regardless of case.",
     )

@@ -231,9 +231,6 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
-# Django wants the username column itself unique; ours is unique regardless of case through a
-# functional constraint (accounts_user_username_ci_unique), which is stronger.
-SILENCED_SYSTEM_CHECKS = ["auth.E003"]
 PASSWORD_HASHERS = [
     "accounts.hashers.RocketChatArgon2PasswordHasher",
     # Hashes in these formats still verify and are upgraded on the next login.

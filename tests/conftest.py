@@ -40,3 +40,12 @@ def auth_headers() -> Callable[[User], dict[str, str]]:
         return {"HTTP_X_AUTH_TOKEN": issue_login_token(user=user), "HTTP_X_USER_ID": user.pk}
 
     return headers
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    return (
+        f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
+        f"cache: {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}"
+    )
