@@ -12,20 +12,17 @@ Whatever goes wrong under /api/ (an ApiError raised by our code, a DRF exception
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.views import set_rollback
-
-logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 
@@ -104,13 +101,6 @@ class MethodNotAllowed(ApiError):
     message = "Method not allowed."
 
 
-class NotAcceptable(ApiError):
-    status_code = 406
-    status = "error"
-    error_type = "error-not-acceptable"
-    message = "This API answers in JSON only."
-
-
 class BodyTooLarge(ApiError):
     status_code = 413
     status = "error"
@@ -183,7 +173,6 @@ def error_for_status(status_code: int) -> ApiError:
         403: Forbidden,
         404: EndpointNotFound,
         405: MethodNotAllowed,
-        406: NotAcceptable,
         413: BodyTooLarge,
         415: UnsupportedMediaType,
         429: RateLimited,
@@ -229,8 +218,6 @@ def api_error_from_drf(exc: drf.APIException) -> ApiError:
         return NotFound()
     if isinstance(exc, drf.MethodNotAllowed):
         return MethodNotAllowed(str(exc.detail))
-    if isinstance(exc, drf.NotAcceptable):
-        return NotAcceptable()
     if isinstance(exc, drf.UnsupportedMediaType):
         return UnsupportedMediaType(str(exc.detail))
     if isinstance(exc, drf.Throttled):
@@ -270,8 +257,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpRespon
 
 def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api_request(request):
-        error = BodyTooLarge() if isinstance(exception, RequestDataTooBig) else InvalidParams()
-        return render_error(request, error)
+        if isinstance(exception, RequestDataTooBig):
+            return render_error(request, BodyTooLarge())
+        if isinstance(exception, DisallowedHost):
+            message = "Invalid Host header: not in ALLOWED_HOSTS."
+            return render_error(request, InvalidParams(message))
+        return render_error(request, InvalidParams())
     return defaults.bad_request(request, exception)
 
 

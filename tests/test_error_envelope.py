@@ -183,3 +183,18 @@ def test_pages_outside_the_api_keep_djangos_404(api):
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", "*/*", ""])
+def test_answers_are_json_whatever_the_accept_header(api, accept):
+    response = api.get("/api/version", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+
+
+def test_a_host_not_allowed_is_a_400_in_the_envelope(api):
+    response = api.get("/api/version", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "Invalid Host header: not in ALLOWED_HOSTS."
