@@ -88,10 +88,21 @@ def test_passwords_are_argon2id_over_the_sha256_digest(settings):
     assert not user.check_password(digest)
 
 
-def test_the_hasher_uses_djangos_argon2_parameters():
+def test_the_hasher_uses_owasps_argon2id_parameters():
     hasher = RocketChatArgon2PasswordHasher()
     encoded = hasher.encode("pw", hasher.salt())
 
     assert hasher.verify("pw", encoded)
     assert not hasher.must_update(encoded)
-    assert "m=102400,t=2,p=8" in encoded
+    assert "$argon2id$v=19$m=19456,t=2,p=1$" in encoded
+
+
+def test_a_hash_with_other_parameters_is_redone_at_the_next_login(api, settings):
+    user = UserFactory(username="old", password="MySECRET")
+    assert "m=8,t=1,p=1" in user.password  # made by the tests' fast hasher
+    settings.PASSWORD_HASHERS = ["accounts.hashers.RocketChatArgon2PasswordHasher"]
+
+    assert api.post("/api/login", {"user": "old", "password": "MySECRET"}).status_code == 200
+
+    user.refresh_from_db()
+    assert "m=19456,t=2,p=1" in user.password
