@@ -11,6 +11,7 @@ from django.contrib.auth import forms as auth_forms
 from django.http import HttpRequest
 
 from accounts.models import LoginToken, User
+from accounts.services import welcome_new_user
 
 
 class UserCreationForm(auth_forms.UserCreationForm):
@@ -65,6 +66,13 @@ class UserAdmin(auth_admin.UserAdmin):
         ),
     )
     inlines = [LoginTokenInline]
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # The admin's add view already runs in a transaction: the user and their memberships
+        # are saved together or not at all.
+        super().save_model(request, obj, form, change)
+        if not change:
+            welcome_new_user(user=obj)
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return list(self.inlines) if obj is not None else []  # a new user has no tokens

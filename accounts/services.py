@@ -11,6 +11,7 @@ from accounts.models import LoginToken, User
 from accounts.selectors import user_for_login
 from accounts.tokens import issue_login_token, purge_expired_login_tokens, revoke_login_token
 from chat_project.errors import InvalidParams, LoginFailed
+from rooms.services import join_default_rooms
 
 
 def create_user(
@@ -47,9 +48,15 @@ def create_user(
         # The constraints are the real guard: two requests may pass full_clean() at once.
         with transaction.atomic():
             user.save(force_insert=True)
+            welcome_new_user(user=user)
     except IntegrityError:
         raise InvalidParams("Username or email is already in use.") from None
     return user
+
+
+def welcome_new_user(*, user: User) -> None:
+    """What every new user gets, however they were created: membership of the default rooms."""
+    join_default_rooms(user=user)
 
 
 def log_in(*, identifier: str, kind: str, password: str) -> tuple[User, str]:

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.models import LoginToken
 from accounts.services import log_in, log_out
+from chat_project.fields import StrictCharField
 
 # What Rocket.Chat's beta REST API answered; clients of the 0.1 API check it verbatim.
 API_VERSIONS = {"api": "0.1", "rocketchat": "0.5"}
@@ -39,10 +40,10 @@ class InfoView(APIView):
 
 
 class LoginInput(serializers.Serializer):
-    user = serializers.CharField(required=False, max_length=254)
-    username = serializers.CharField(required=False, max_length=254)
-    email = serializers.CharField(required=False, max_length=254)
-    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    user = StrictCharField(required=False, max_length=254)
+    username = StrictCharField(required=False, max_length=254)
+    email = StrictCharField(required=False, max_length=254)
+    password = StrictCharField(max_length=1024, trim_whitespace=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         for kind in ("user", "username", "email"):

@@ -129,6 +129,36 @@ class InternalError(ApiError):
     message = "Internal server error"
 
 
+# --- rooms ---------------------------------------------------------------------------------------
+
+
+class RoomNotFound(NotFound):
+    error_type = "error-room-not-found"
+    message = "Room not found."
+
+
+class CannotAccessRoom(ApiError):
+    status_code = 403
+    status = "fail"
+    error_type = "error-not-allowed"
+    message = "Cannot access room."
+
+
+class NotInRoom(ApiError):
+    error_type = "error-user-not-in-room"
+    message = "You are not in this room."
+
+
+class RoomArchived(ApiError):
+    error_type = "error-room-archived"
+    message = "Room is archived."
+
+
+class MessageTooLong(ApiError):
+    error_type = "error-message-size-exceeded"
+    message = "Message size exceeds the allowed length."
+
+
 def is_api_request(request: HttpRequest) -> bool:
     return request.path_info.startswith(API_PREFIX) or request.path_info == API_PREFIX[:-1]
 

@@ -172,6 +172,9 @@ except re.error as exc:
     raise ImproperlyConfigured(f"NAME_PATTERN is not a valid regular expression: {exc}") from None
 NAME_MAX_LENGTH = 64
 
+# The longest message accepted, in characters (Rocket.Chat's Message_MaxAllowedSize default).
+MESSAGE_MAX_LENGTH = env_int("MESSAGE_MAX_LENGTH", 5000, minimum=1)
+
 # The largest request body accepted; anything larger gets 413.
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES

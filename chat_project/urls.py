@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("accounts.urls")),
+    path("api/", include("rooms.urls")),
 ]
 
 # Under /api/ these answer in the JSON envelope; elsewhere they are Django's own pages.

@@ -1,1 +1,106 @@
-"""Rooms, subscriptions and messages: see the rooms issue."""
+"""Rooms, who is in them, and what was said there."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.validators import validate_name
+from chat_project.ids import random_id
+
+GENERAL_ROOM_ID = "GENERAL"
+
+
+class Room(models.Model):
+    """A channel ("c", public), a private group ("p") or a direct conversation ("d")."""
+
+    class Type(models.TextChoices):
+        CHANNEL = "c", "public channel"
+        GROUP = "p", "private group"
+        DIRECT = "d", "direct messages"
+
+    # 17 random characters, "GENERAL", or (for direct rooms, later) two user ids side by side.
+    id = models.CharField(primary_key=True, max_length=34, default=random_id, editable=False)
+    t = models.CharField("type", max_length=1, choices=Type.choices, default=Type.CHANNEL)
+    name = models.CharField(
+        max_length=64, validators=[validate_name], help_text="Unique regardless of case."
+    )
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_rooms",
+    )
+    ts = models.DateTimeField("created", default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    msgs = models.PositiveIntegerField("messages", default=0, editable=False)
+    lm = models.DateTimeField("last message", null=True, blank=True, editable=False)
+    is_default = models.BooleanField(
+        "default", default=False, help_text="Every new user joins the default rooms."
+    )
+    read_only = models.BooleanField(
+        default=False, help_text="Only owners (and holders of post-readonly) may post."
+    )
+    archived = models.BooleanField(default=False)
+    topic = models.CharField(max_length=250, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="rooms_room_name_ci_unique",
+                violation_error_message="A room with this name already exists.",
+            ),
+        ]
+        indexes = [models.Index(fields=["t", "-msgs"], name="rooms_room_type_msgs")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscription(models.Model):
+    """A user's membership of a room, with the roles they hold in it (owner, moderator...)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="subscriptions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    ts = models.DateTimeField("joined", default=timezone.now, editable=False)
+    # Rocket.Chat keeps room roles as a list of role names on the subscription.
+    roles = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="rooms_subscription_unique"),
+        ]
+        indexes = [models.Index(fields=["user"], name="rooms_subscription_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.room_id}"
+
+
+class Message(models.Model):
+    id = models.CharField(primary_key=True, max_length=17, default=random_id, editable=False)
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    # A message outlives its author's account.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    msg = models.TextField("text")
+    ts = models.DateTimeField(editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # Within a room, times strictly increase (rooms.services.send_message sees to it), so
+            # (room, ts) is a key: history pages by it without ever skipping or repeating, and
+            # the index behind the constraint gives the newest N of any room by an index scan.
+            models.UniqueConstraint(fields=["room", "ts"], name="rooms_message_room_ts_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.room_id} {self.ts:%Y-%m-%d %H:%M:%S}: {self.msg[:40]}"

@@ -1,6 +1,9 @@
+from datetime import UTC, datetime, timedelta
+
 import factory
 
 from accounts.models import User
+from rooms.models import Message, Room, Subscription
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -12,3 +15,33 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     name = factory.LazyAttribute(lambda user: user.username.capitalize())
     password = factory.django.Password("correct horse battery staple")
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    name = factory.Sequence(lambda n: f"room{n}")
+    t = Room.Type.CHANNEL
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscription
+
+    room = factory.SubFactory(RoomFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    """Messages a second apart, as stored by send_message (whole milliseconds, rising)."""
+
+    class Meta:
+        model = Message
+
+    room = factory.SubFactory(RoomFactory)
+    author = factory.SubFactory(UserFactory)
+    msg = factory.Sequence(lambda n: f"message {n}")
+    ts = factory.Sequence(
+        lambda n: datetime(2015, 7, 27, 15, 25, 43, 549000, tzinfo=UTC) + timedelta(seconds=n)
+    )

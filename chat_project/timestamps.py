@@ -1,0 +1,21 @@
+"""Times as Rocket.Chat sends them: ISO 8601, UTC, milliseconds, a trailing Z."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
+
+ONE_MS = timedelta(milliseconds=1)
+
+
+def iso_ms(moment: datetime) -> str:
+    """2015-07-24T14:35:23.542Z"""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def now_ms() -> datetime:
+    """Now, cut to the millisecond, so a stored time and its ISO text name the same instant."""
+    now = timezone.now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)

@@ -1,0 +1,42 @@
+"""Reads of rooms and messages. Each function fixes its query count, whatever the data size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from rooms.models import Message, Room, Subscription
+
+
+def public_rooms() -> list[tuple[Room, list[str]]]:
+    """Every public channel, most messages first, with its members' usernames. Two queries."""
+    rooms = list(
+        Room.objects.filter(t=Room.Type.CHANNEL).select_related("creator").order_by("-msgs", "name")
+    )
+    members: dict[str, list[str]] = defaultdict(list)
+    for room_id, username in (
+        Subscription.objects.filter(room__t=Room.Type.CHANNEL)
+        .order_by("user__username")
+        .values_list("room_id", "user__username")
+    ):
+        members[room_id].append(username)
+    return [(room, members[room.pk]) for room in rooms]
+
+
+def room_history(
+    room: Room, *, count: int, latest: datetime | None = None, oldest: datetime | None = None
+) -> list[Message]:
+    """Up to `count` messages of `room`, newest first. One query, an index range scan.
+
+    `latest` and `oldest` are exclusive bounds. With `latest` (or neither) the page is the newest
+    messages before it, for paging back; with `oldest` alone it is the first messages after it,
+    for paging forward, so a client following either way never skips a message.
+    """
+    messages = Message.objects.filter(room=room).select_related("author")
+    if latest is not None:
+        messages = messages.filter(ts__lt=latest)
+    if oldest is not None:
+        messages = messages.filter(ts__gt=oldest)
+    if oldest is not None and latest is None:
+        return list(messages.order_by("ts")[:count])[::-1]
+    return list(messages.order_by("-ts")[:count])

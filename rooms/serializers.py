@@ -1,0 +1,49 @@
+"""Rooms and messages in the shapes Rocket.Chat clients read. They never query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat_project.timestamps import iso_ms
+from rooms.models import Message, Room
+
+
+def room_json(room: Room, usernames: list[str]) -> dict[str, Any]:
+    """The 0.1 room: `u` only when the room has a creator, `lm` only once it has messages."""
+    body: dict[str, Any] = {
+        "_id": room.pk,
+        "name": room.name,
+        "t": room.t,
+        "usernames": usernames,
+        "msgs": room.msgs,
+        "ts": iso_ms(room.ts),
+    }
+    if room.lm is not None:
+        body["lm"] = iso_ms(room.lm)
+    if room.creator is not None:
+        body["u"] = {"_id": room.creator.pk, "username": room.creator.username}
+    body |= {
+        "default": room.is_default,
+        "ro": room.read_only,
+        "archived": room.archived,
+        "topic": room.topic,
+        "_updatedAt": iso_ms(room.updated_at),
+    }
+    return body
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    author = message.author
+    return {
+        "_id": message.pk,
+        "rid": message.room_id,
+        "msg": message.msg,
+        "ts": iso_ms(message.ts),
+        # A message whose author's account was deleted keeps the shape, with nulls.
+        "u": {
+            "_id": author.pk if author else None,
+            "username": author.username if author else None,
+            "name": author.name if author else None,
+        },
+        "_updatedAt": iso_ms(message.updated_at),
+    }

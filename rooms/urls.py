@@ -1,0 +1,17 @@
+"""Room routes under /api/; each takes an optional trailing slash."""
+
+from django.urls import re_path
+
+from rooms import views
+
+urlpatterns = [
+    re_path(r"^publicRooms/?$", views.PublicRoomsView.as_view(), name="public-rooms"),
+    re_path(r"^rooms/(?P<room_id>[^/]+)/join/?$", views.JoinView.as_view(), name="room-join"),
+    re_path(r"^rooms/(?P<room_id>[^/]+)/leave/?$", views.LeaveView.as_view(), name="room-leave"),
+    re_path(
+        r"^rooms/(?P<room_id>[^/]+)/messages/?$",
+        views.MessagesView.as_view(),
+        name="room-messages",
+    ),
+    re_path(r"^rooms/(?P<room_id>[^/]+)/send/?$", views.SendView.as_view(), name="room-send"),
+]

@@ -1,0 +1,98 @@
+"""The 0.1 API's room endpoints, as the seed document calls them."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from chat_project.fields import StrictCharField
+from rooms.access import access_room, get_room
+from rooms.selectors import public_rooms, room_history
+from rooms.serializers import message_json, room_json
+from rooms.services import join_room, leave_room, send_message
+
+HISTORY_DEFAULT_COUNT = 50
+HISTORY_MAX_COUNT = 100
+
+
+def user_of(request: Request) -> User:
+    return cast(User, request.user)
+
+
+class PublicRoomsView(APIView):
+    """GET /api/publicRooms: every public channel, most messages first."""
+
+    def get(self, request: Request) -> Response:
+        rooms = [room_json(room, usernames) for room, usernames in public_rooms()]
+        return Response({"status": "success", "rooms": rooms})
+
+
+class JoinView(APIView):
+    """POST /api/rooms/<id>/join (curl's `-d "{}"` arrives as a form and is ignored)."""
+
+    def post(self, request: Request, room_id: str) -> Response:
+        join_room(user=user_of(request), room=get_room(room_id))
+        return Response({"status": "success"})
+
+
+class LeaveView(APIView):
+    """POST /api/rooms/<id>/leave."""
+
+    def post(self, request: Request, room_id: str) -> Response:
+        leave_room(user=user_of(request), room=get_room(room_id))
+        return Response({"status": "success"})
+
+
+class HistoryQuery(serializers.Serializer):
+    count = serializers.IntegerField(required=False, min_value=0)
+    limit = serializers.IntegerField(required=False, min_value=0)  # the 0.32 name for count
+    latest = serializers.DateTimeField(required=False)
+    oldest = serializers.DateTimeField(required=False)
+    skip = serializers.IntegerField(required=False, min_value=0)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("skip"):
+            # An OFFSET scan costs more the further back it goes; keyset paging does not.
+            raise serializers.ValidationError(
+                "skip is not supported: page back with latest=<ts of the oldest message you have>."
+            )
+        wanted = attrs.get("count") or attrs.get("limit") or HISTORY_DEFAULT_COUNT
+        attrs["count"] = min(wanted, HISTORY_MAX_COUNT)
+        return attrs
+
+
+class MessagesView(APIView):
+    """GET /api/rooms/<id>/messages: the newest 50 (or `count`, at most 100), newest first."""
+
+    def get(self, request: Request, room_id: str) -> Response:
+        room = access_room(user_of(request), room_id)
+        query = HistoryQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        messages = room_history(
+            room,
+            count=query.validated_data["count"],
+            latest=query.validated_data.get("latest"),
+            oldest=query.validated_data.get("oldest"),
+        )
+        return Response({"status": "success", "messages": [message_json(m) for m in messages]})
+
+
+class SendInput(serializers.Serializer):
+    msg = StrictCharField(allow_blank=True, trim_whitespace=False)
+
+
+class SendView(APIView):
+    """POST /api/rooms/<id>/send with `msg`, as JSON or a form."""
+
+    def post(self, request: Request, room_id: str) -> Response:
+        user = user_of(request)
+        room = access_room(user, room_id, for_write=True)
+        given = SendInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        message = send_message(user=user, room=room, text=given.validated_data["msg"])
+        return Response({"status": "success", "data": message_json(message)})
