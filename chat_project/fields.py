@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rest_framework import serializers
@@ -15,3 +16,13 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class TimestampField(serializers.DateTimeField):
+    """An ISO 8601 time. A query string written by hand often carries the zone's `+` unencoded,
+    which arrives as a space ("...T02:00:03 02:00"); that is read as the `+` it was."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = re.sub(r" (\d\d:?\d\d)$", r"+\1", value.strip())
+        return super().to_internal_value(value)

@@ -15,10 +15,12 @@ ROOM_ID_SHAPE = re.compile(r"^[0-9A-Za-z]{1,34}$")
 
 def get_room(room_id: str) -> Room:
     """The room with this id. Raises RoomNotFound."""
-    room = Room.objects.filter(pk=room_id).first() if ROOM_ID_SHAPE.match(room_id) else None
-    if room is None:
+    if not ROOM_ID_SHAPE.match(room_id):
         raise RoomNotFound()
-    return room
+    try:
+        return Room.objects.get(pk=room_id)
+    except Room.DoesNotExist:
+        raise RoomNotFound() from None
 
 
 def access_room(user: User, room_id: str, *, for_write: bool = False) -> Room:
@@ -31,7 +33,9 @@ def access_room(user: User, room_id: str, *, for_write: bool = False) -> Room:
     room = get_room(room_id)
     if not for_write and room.t == Room.Type.CHANNEL:
         return room
-    subscription = Subscription.objects.filter(room=room, user=user).only("roles").first()
+    subscription = (
+        Subscription.objects.filter(room=room, user=user).only("roles").order_by().first()
+    )
     if for_write:
         if subscription is None:
             raise CannotAccessRoom("You must join the room to post in it.")

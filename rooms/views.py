@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from chat_project.fields import StrictCharField
+from chat_project.fields import StrictCharField, TimestampField
 from rooms.access import access_room, get_room
 from rooms.selectors import public_rooms, room_history
 from rooms.serializers import message_json, room_json
@@ -51,8 +51,8 @@ class LeaveView(APIView):
 class HistoryQuery(serializers.Serializer):
     count = serializers.IntegerField(required=False, min_value=0)
     limit = serializers.IntegerField(required=False, min_value=0)  # the 0.32 name for count
-    latest = serializers.DateTimeField(required=False)
-    oldest = serializers.DateTimeField(required=False)
+    latest = TimestampField(required=False)
+    oldest = TimestampField(required=False)
     skip = serializers.IntegerField(required=False, min_value=0)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import re
 
 import argon2
 import pytest
+from django.db import IntegrityError, transaction
 
 from accounts.hashers import RocketChatArgon2PasswordHasher
 from accounts.models import User
@@ -65,12 +66,11 @@ def test_a_bad_email_is_refused():
         create_user(username="sing", email="not-an-email", password="pw")
 
 
-def test_the_database_itself_refuses_case_variants(transactional_db):
+def test_the_database_itself_refuses_case_variants():
     """The constraint, not only the check, guards uniqueness (two racing requests)."""
-    from django.db import IntegrityError
-
     UserFactory(username="sing", email="a@example.com")
-    with pytest.raises(IntegrityError):
+
+    with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.bulk_create([User(username="SING", email="b@example.com")])
 
 

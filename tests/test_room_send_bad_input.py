@@ -1,0 +1,95 @@
+"""POST /api/rooms/<id>/send refuses bad messages with a 4xx in the envelope and writes nothing."""
+
+import json
+
+import pytest
+
+from rooms.models import Message, Room
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed_in(api, user, auth_headers):
+    api.credentials(**auth_headers(user))
+    api.post("/api/rooms/GENERAL/join")
+    return api
+
+
+def send(api, body):
+    return api.post("/api/rooms/GENERAL/send", json.dumps(body), content_type="application/json")
+
+
+def assert_nothing_written():
+    assert not Message.objects.exists()
+    general = Room.objects.get(pk="GENERAL")
+    assert (general.msgs, general.lm) == (0, None)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"msg": ""}, 400, "The message is empty."),
+        ({"msg": "   \n\t "}, 400, "The message is empty."),
+        ({}, 400, "msg: This field is required."),
+        ({"text": "wrong key"}, 400, "msg: This field is required."),
+        ({"msg": 42}, 400, "msg: Not a valid string."),
+        ({"msg": ["a"]}, 400, "msg: Not a valid string."),
+        ({"msg": {"$set": 1}}, 400, "msg: Not a valid string."),
+        ({"msg": None}, 400, "msg: This field may not be null."),
+        ({"msg": "nul \x00 byte"}, 400, "msg: Null characters are not allowed."),
+        (["msg"], 400, "Invalid data. Expected a dictionary, but got list."),
+    ],
+)
+def test_bad_messages_are_refused(signed_in, body, status, message):
+    response = send(signed_in, body)
+
+    assert response.status_code == status
+    assert response.json()["message"] == message
+    assert response.json()["request_id"] == response["X-Request-Id"]
+    assert_nothing_written()
+
+
+def test_a_message_over_the_limit_is_refused(signed_in, settings):
+    response = send(signed_in, {"msg": "x" * 5001})
+
+    assert response.status_code == 400
+    assert response.json()["errorType"] == "error-message-size-exceeded"
+    assert response.json()["message"] == "Message size exceeds the allowed 5000 characters."
+    assert_nothing_written()
+    assert send(signed_in, {"msg": "x" * 5000}).status_code == 200
+
+
+def test_the_limit_is_a_setting(signed_in, settings):
+    settings.MESSAGE_MAX_LENGTH = 10
+
+    assert send(signed_in, {"msg": "x" * 11}).status_code == 400
+    assert send(signed_in, {"msg": "x" * 10}).status_code == 200
+
+
+def test_malformed_json_writes_nothing(signed_in):
+    response = signed_in.post(
+        "/api/rooms/GENERAL/send", '{"msg": "unterminated', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errorType"] == "error-invalid-body"
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "e\u0301\u0301\u0301 combining",
+        "\u05e9\u05dc\u05d5\u05dd RTL",
+        "emoji \U0001f600\U0001f469\u200d\U0001f4bb",
+        "'; DROP TABLE rooms_message; --",
+        "<script>alert(1)</script> & &amp;",
+    ],
+)
+def test_any_text_is_stored_and_returned_verbatim(signed_in, text):
+    assert send(signed_in, {"msg": text}).status_code == 200
+
+    messages = signed_in.get("/api/rooms/GENERAL/messages").json()["messages"]
+
+    assert messages[0]["msg"] == text

@@ -1,0 +1,82 @@
+"""The room endpoints and admin pages cost the same number of queries for 1 row as for 11."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import MessageFactory, RoomFactory, SubscriptionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def queries_for(request):
+    """Statements a request runs; savepoints are the test's own transaction showing through."""
+    with CaptureQueriesContext(connection) as captured:
+        response = request()
+    assert response.status_code == 200
+    return len([q for q in captured if "SAVEPOINT" not in q["sql"]])
+
+
+def make_rooms(how_many, members_each):
+    for _ in range(how_many):
+        room = RoomFactory(creator=UserFactory())
+        for _ in range(members_each):
+            SubscriptionFactory(room=room)
+
+
+@pytest.fixture
+def signed_in(api, user, auth_headers):
+    api.credentials(**auth_headers(user))
+    api.get("/api/publicRooms")  # the token's first use is recorded now, not in the counts
+    return api
+
+
+def test_public_rooms_is_constant_in_rooms_and_members(signed_in):
+    make_rooms(1, 1)
+    few = queries_for(lambda: signed_in.get("/api/publicRooms"))
+    make_rooms(10, 3)
+    many = queries_for(lambda: signed_in.get("/api/publicRooms"))
+
+    assert len(signed_in.get("/api/publicRooms").json()["rooms"]) == 12
+    assert few == many == 3  # authentication, rooms with creators, members
+
+
+def test_messages_is_constant_in_messages_and_authors(signed_in):
+    room = RoomFactory()
+    MessageFactory(room=room)
+    few = queries_for(lambda: signed_in.get(f"/api/rooms/{room.pk}/messages"))
+    MessageFactory.create_batch(10, room=room)
+    many = queries_for(lambda: signed_in.get(f"/api/rooms/{room.pk}/messages"))
+
+    assert few == many == 3  # authentication, the room, the page with its authors
+
+
+def test_send_costs_a_fixed_handful_of_queries(signed_in, user):
+    room = RoomFactory()
+    SubscriptionFactory(room=room, user=user)
+
+    count = queries_for(
+        lambda: signed_in.post(f"/api/rooms/{room.pk}/send", {"msg": "hi"}, format="json")
+    )
+
+    # authentication, room, membership, room lock, insert, counter update
+    assert count == 6
+
+
+def test_admin_room_and_message_lists_are_constant(client):
+    UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.login(username="root", password="correct horse battery staple")
+    make_rooms(1, 1)
+    MessageFactory()
+    few = [
+        queries_for(lambda p=p: client.get(p))
+        for p in ("/admin/rooms/room/", "/admin/rooms/message/")
+    ]
+    make_rooms(10, 2)
+    MessageFactory.create_batch(10)
+    many = [
+        queries_for(lambda p=p: client.get(p))
+        for p in ("/admin/rooms/room/", "/admin/rooms/message/")
+    ]
+
+    assert few == many
