@@ -5,22 +5,33 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
+from django.db.models import QuerySet
+
+from accounts.models import User
 from rooms.models import Message, Room, Subscription
 
 
 def public_rooms() -> list[tuple[Room, list[str]]]:
     """Every public channel, most messages first, with its members' usernames. Two queries."""
-    rooms = list(
-        Room.objects.filter(t=Room.Type.CHANNEL).select_related("creator").order_by("-msgs", "name")
-    )
+    return with_members(Room.objects.filter(t=Room.Type.CHANNEL).order_by("-msgs", "name"))
+
+
+def joined_rooms(user: User) -> list[tuple[Room, list[str]]]:
+    """The rooms `user` is a member of, of any type, by name, with members. Two queries."""
+    return with_members(Room.objects.filter(subscriptions__user=user).order_by("name"))
+
+
+def with_members(rooms: QuerySet[Room]) -> list[tuple[Room, list[str]]]:
+    """Each room (and its creator) paired with its members' usernames in alphabetical order."""
+    fetched = list(rooms.select_related("creator"))
     members: dict[str, list[str]] = defaultdict(list)
     for room_id, username in (
-        Subscription.objects.filter(room__t=Room.Type.CHANNEL)
+        Subscription.objects.filter(room__in=rooms.values("pk"))
         .order_by("user__username")
         .values_list("room_id", "user__username")
     ):
         members[room_id].append(username)
-    return [(room, members[room.pk]) for room in rooms]
+    return [(room, members[room.pk]) for room in fetched]
 
 
 def room_history(

@@ -6,6 +6,7 @@ from rooms import views
 
 urlpatterns = [
     re_path(r"^publicRooms/?$", views.PublicRoomsView.as_view(), name="public-rooms"),
+    re_path(r"^joinedRooms/?$", views.JoinedRoomsView.as_view(), name="joined-rooms"),
     re_path(r"^rooms/(?P<room_id>[^/]+)/join/?$", views.JoinView.as_view(), name="room-join"),
     re_path(r"^rooms/(?P<room_id>[^/]+)/leave/?$", views.LeaveView.as_view(), name="room-leave"),
     re_path(

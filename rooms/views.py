@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from chat_project.fields import StrictCharField, TimestampField
 from rooms.access import access_room, get_room
-from rooms.selectors import public_rooms, room_history
+from rooms.selectors import joined_rooms, public_rooms, room_history
 from rooms.serializers import message_json, room_json
 from rooms.services import join_room, leave_room, send_message
 
@@ -29,6 +29,14 @@ class PublicRoomsView(APIView):
 
     def get(self, request: Request) -> Response:
         rooms = [room_json(room, usernames) for room, usernames in public_rooms()]
+        return Response({"status": "success", "rooms": rooms})
+
+
+class JoinedRoomsView(APIView):
+    """GET /api/joinedRooms: the caller's rooms, of any type."""
+
+    def get(self, request: Request) -> Response:
+        rooms = [room_json(room, usernames) for room, usernames in joined_rooms(user_of(request))]
         return Response({"status": "success", "rooms": rooms})
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from rooms.models import Room
 from tests.factories import MessageFactory, RoomFactory, SubscriptionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,20 @@ def test_public_rooms_is_constant_in_rooms_and_members(signed_in):
 
     assert len(signed_in.get("/api/publicRooms").json()["rooms"]) == 12
     assert few == many == 3  # authentication, rooms with creators, members
+
+
+def test_joined_rooms_is_constant_in_rooms_and_members(signed_in, user):
+    make_rooms(1, 1)
+    for room in Room.objects.all():
+        SubscriptionFactory(room=room, user=user)
+    few = queries_for(lambda: signed_in.get("/api/joinedRooms"))
+    make_rooms(10, 3)
+    for room in Room.objects.exclude(subscriptions__user=user):
+        SubscriptionFactory(room=room, user=user)
+    many = queries_for(lambda: signed_in.get("/api/joinedRooms"))
+
+    assert len(signed_in.get("/api/joinedRooms").json()["rooms"]) == 12
+    assert few == many == 3
 
 
 def test_messages_is_constant_in_messages_and_authors(signed_in):

@@ -222,3 +222,20 @@ def test_the_whole_session_in_order(api, sing):
         "status": "success"
     }
     assert api.get("/api/logout").json()["data"]["message"] == "You've been logged out!"
+
+
+def test_joined_rooms_lists_the_callers_rooms_of_any_type(api, sing):
+    group = RoomFactory(name="private-club", t="p")
+    SubscriptionFactory(room=group, user=sing)
+    SubscriptionFactory(room=group, user=UserFactory(username="alice"))
+    RoomFactory(name="not-mine")
+
+    response = api.get("/api/joinedRooms")
+
+    assert response.status_code == 200
+    rooms = response.json()["rooms"]
+    assert [(r["name"], r["t"], r["usernames"]) for r in rooms] == [
+        ("general", "c", ["sing"]),
+        ("private-club", "p", ["alice", "sing"]),
+    ]
+    assert response.json()["status"] == "success"
