@@ -11,7 +11,7 @@ from django.contrib.auth import forms as auth_forms
 from django.http import HttpRequest
 
 from accounts.models import LoginToken, User
-from accounts.services import welcome_new_user
+from accounts.services import welcome_new_users
 
 
 class UserCreationForm(auth_forms.UserCreationForm):
@@ -43,16 +43,21 @@ class UserAdmin(auth_admin.UserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     list_display = ("username", "name", "email", "is_active", "is_superuser", "created_at")
-    list_filter = ("is_active", "is_superuser", "is_staff")
+    list_filter = ("is_active", "roles", "is_superuser", "is_staff")
+    filter_horizontal = ("roles", "groups", "user_permissions")
     search_fields = ("username", "name", "email", "id")
     ordering = ("username",)
     readonly_fields = ("id", "created_at", "updated_at", "last_login")
     fieldsets = (
         (None, {"fields": ("id", "username", "password")}),
         ("Profile", {"fields": ("name", "email")}),
+        ("Access", {"fields": ("is_active", "roles")}),
         (
-            "Access",
-            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+            "Django admin access",
+            {
+                "classes": ("collapse",),
+                "fields": ("is_staff", "is_superuser", "groups", "user_permissions"),
+            },
         ),
         ("Dates", {"fields": ("created_at", "updated_at", "last_login")}),
     )
@@ -72,7 +77,7 @@ class UserAdmin(auth_admin.UserAdmin):
         # are saved together or not at all.
         super().save_model(request, obj, form, change)
         if not change:
-            welcome_new_user(user=obj)
+            welcome_new_users(users=[obj])
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return list(self.inlines) if obj is not None else []  # a new user has no tokens

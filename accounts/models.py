@@ -77,6 +77,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    roles = models.ManyToManyField(
+        "permissions.Role",
+        blank=True,
+        related_name="users",
+        limit_choices_to={"scope": "Users"},
+        help_text="Global roles; what they hold applies everywhere.",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -9,4 +9,5 @@ urlpatterns = [
     re_path(r"^info/?$", views.InfoView.as_view(), name="info"),
     re_path(r"^login/?$", views.LoginView.as_view(), name="login"),
     re_path(r"^logout/?$", views.LogoutView.as_view(), name="logout"),
+    re_path(r"^bulk/register/?$", views.BulkRegisterView.as_view(), name="bulk-register"),
 ]

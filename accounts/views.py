@@ -12,8 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import LoginToken
-from accounts.services import log_in, log_out
-from chat_project.fields import StrictCharField
+from accounts.services import log_in, log_out, register_users
+from chat_project.fields import StrictCharField, batch_param
+from permissions.checks import requires
 
 # What Rocket.Chat's beta REST API answered; clients of the 0.1 API check it verbatim.
 API_VERSIONS = {"api": "0.1", "rocketchat": "0.5"}
@@ -78,3 +79,13 @@ class LogoutView(APIView):
         return Response({"status": "success", "data": {"message": "You've been logged out!"}})
 
     post = get
+
+
+class BulkRegisterView(APIView):
+    """POST /api/bulk/register {"users": [{"email", "name", "pass"}, ...]}: all or none."""
+
+    permission_classes = [requires("bulk-register-user")]
+
+    def post(self, request: Request) -> Response:
+        users = register_users(records=batch_param(request.data, "users"))
+        return Response({"status": "success", "ids": [{"uid": user.pk} for user in users]})

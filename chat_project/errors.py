@@ -149,6 +149,11 @@ class NotInRoom(ApiError):
     message = "You are not in this room."
 
 
+class LastOwner(ApiError):
+    error_type = "error-you-are-last-owner"
+    message = "You are the last owner. Please set a new owner before leaving the room."
+
+
 class RoomArchived(ApiError):
     error_type = "error-room-archived"
     message = "Room is archived."
@@ -325,3 +330,8 @@ def envelope_for_foreign_error(request: HttpRequest, response: HttpResponse) -> 
         if header in response:
             envelope[header] = response[header]
     return envelope
+
+
+def bulk_record_error(index: int, why: str, *, error_type: str = "invalid-params") -> InvalidParams:
+    """The 400 for one bad record of a bulk batch, naming its index (0-based, as in the list)."""
+    return InvalidParams(f"record #{index} is invalid: {why}", error_type=error_type)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from rest_framework import serializers
+
+from chat_project.errors import InvalidParams
 
 
 class StrictCharField(serializers.CharField):
@@ -26,3 +29,14 @@ class TimestampField(serializers.DateTimeField):
         if isinstance(value, str):
             value = re.sub(r" (\d\d:?\d\d)$", r"+\1", value.strip())
         return super().to_internal_value(value)
+
+
+def batch_param(data: Any, key: str) -> Any:
+    """A bulk call's list: JSON's own list, or (from a form) the same list as a JSON string."""
+    value = data.get(key) if hasattr(data, "get") else None
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise InvalidParams(f"{key}: must be a JSON list.") from None
+    return value

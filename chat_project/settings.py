@@ -175,6 +175,9 @@ NAME_MAX_LENGTH = 64
 # The longest message accepted, in characters (Rocket.Chat's Message_MaxAllowedSize default).
 MESSAGE_MAX_LENGTH = env_int("MESSAGE_MAX_LENGTH", 5000, minimum=1)
 
+# The most records one bulk/register or bulk/createRoom call may carry.
+BULK_MAX = env_int("BULK_MAX", 1000, minimum=1)
+
 # The largest request body accepted; anything larger gets 413.
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES

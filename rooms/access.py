@@ -6,6 +6,7 @@ import re
 
 from accounts.models import User
 from chat_project.errors import CannotAccessRoom, RoomArchived, RoomNotFound
+from permissions.checks import has_permission
 from rooms.models import Room, Subscription
 
 # Room ids are Meteor ids, "GENERAL", or two of them side by side; anything else names no room
@@ -23,26 +24,33 @@ def get_room(room_id: str) -> Room:
         raise RoomNotFound() from None
 
 
+def is_member(user: User, room: Room) -> bool:
+    return Subscription.objects.filter(room=room, user=user).exists()
+
+
+def can_read_room(user: User, room: Room) -> bool:
+    """Rocket.Chat's rule: a public channel to holders of view-c-room, any room to its members."""
+    if room.t == Room.Type.CHANNEL and has_permission(user, "view-c-room"):
+        return True
+    return is_member(user, room)
+
+
 def access_room(user: User, room_id: str, *, for_write: bool = False) -> Room:
     """The room, if `user` may read it (or, with for_write, post in it).
 
-    Reading: members, and any signed-in user for a public channel. Posting: members only; an
-    archived room takes no messages, and a read-only one only its owners'. Raises RoomNotFound,
+    Posting takes membership; an archived room takes no messages, and a read-only one only
+    those of holders of post-readonly (its owners, by default). Raises RoomNotFound,
     CannotAccessRoom or RoomArchived.
     """
     room = get_room(room_id)
-    if not for_write and room.t == Room.Type.CHANNEL:
+    if not for_write:
+        if not can_read_room(user, room):
+            raise CannotAccessRoom()
         return room
-    subscription = (
-        Subscription.objects.filter(room=room, user=user).only("roles").order_by().first()
-    )
-    if for_write:
-        if subscription is None:
-            raise CannotAccessRoom("You must join the room to post in it.")
-        if room.archived:
-            raise RoomArchived()
-        if room.read_only and "owner" not in subscription.roles:
-            raise CannotAccessRoom("This room is read-only.")
-    elif subscription is None:
-        raise CannotAccessRoom()
+    if not is_member(user, room):
+        raise CannotAccessRoom("You must join the room to post in it.")
+    if room.archived:
+        raise RoomArchived()
+    if room.read_only and not has_permission(user, "post-readonly", room):
+        raise CannotAccessRoom("This room is read-only.")
     return room

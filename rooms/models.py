@@ -70,8 +70,13 @@ class Subscription(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
     )
     ts = models.DateTimeField("joined", default=timezone.now, editable=False)
-    # Rocket.Chat keeps room roles as a list of role names on the subscription.
-    roles = models.JSONField(default=list, blank=True)
+    roles = models.ManyToManyField(
+        "permissions.Role",
+        blank=True,
+        related_name="subscriptions",
+        limit_choices_to={"scope": "Subscriptions"},
+        help_text="Roles held in this room only (owner, moderator, leader).",
+    )
 
     class Meta:
         constraints = [

@@ -15,4 +15,13 @@ urlpatterns = [
         name="room-messages",
     ),
     re_path(r"^rooms/(?P<room_id>[^/]+)/send/?$", views.SendView.as_view(), name="room-send"),
+    re_path(r"^bulk/createRoom/?$", views.BulkCreateRoomView.as_view(), name="bulk-create-room"),
+    re_path(
+        r"^room/(?P<room_id>[^/]+)/archive/?$", views.ArchiveView.as_view(), name="room-archive"
+    ),
+    re_path(
+        r"^room/(?P<room_id>[^/]+)/unarchive/?$",
+        views.UnarchiveView.as_view(),
+        name="room-unarchive",
+    ),
 ]

@@ -10,11 +10,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from chat_project.fields import StrictCharField, TimestampField
+from chat_project.fields import StrictCharField, TimestampField, batch_param
+from permissions.checks import requires
 from rooms.access import access_room, get_room
 from rooms.selectors import joined_rooms, public_rooms, room_history
 from rooms.serializers import message_json, room_json
-from rooms.services import join_room, leave_room, send_message
+from rooms.services import (
+    archive_room,
+    create_rooms,
+    join_room,
+    leave_room,
+    send_message,
+    unarchive_room,
+)
 
 HISTORY_DEFAULT_COUNT = 50
 HISTORY_MAX_COUNT = 100
@@ -104,3 +112,29 @@ class SendView(APIView):
         given.is_valid(raise_exception=True)
         message = send_message(user=user, room=room, text=given.validated_data["msg"])
         return Response({"status": "success", "data": message_json(message)})
+
+
+class BulkCreateRoomView(APIView):
+    """POST /api/bulk/createRoom {"rooms": [{"name", "members": [...], "private": false}]}."""
+
+    permission_classes = [requires("bulk-create-c", "create-c")]
+
+    def post(self, request: Request) -> Response:
+        rooms = create_rooms(creator=user_of(request), records=batch_param(request.data, "rooms"))
+        return Response({"status": "success", "ids": [{"rid": room.pk} for room in rooms]})
+
+
+class ArchiveView(APIView):
+    """POST /api/room/<id>/archive (singular `room`, as Rocket.Chat 0.44 had it)."""
+
+    def post(self, request: Request, room_id: str) -> Response:
+        archive_room(user=user_of(request), room=get_room(room_id))
+        return Response({"status": "success"})
+
+
+class UnarchiveView(APIView):
+    """POST /api/room/<id>/unarchive."""
+
+    def post(self, request: Request, room_id: str) -> Response:
+        unarchive_room(user=user_of(request), room=get_room(room_id))
+        return Response({"status": "success"})

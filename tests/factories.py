@@ -16,6 +16,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda user: user.username.capitalize())
     password = factory.django.Password("correct horse battery staple")
 
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        """Global roles by name: `user`, as every real user has, unless told otherwise."""
+        if create:
+            self.roles.set(["user"] if extracted is None else extracted)
+
 
 class RoomFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -28,9 +34,16 @@ class RoomFactory(factory.django.DjangoModelFactory):
 class SubscriptionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Subscription
+        skip_postgeneration_save = True
 
     room = factory.SubFactory(RoomFactory)
     user = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        """Room roles by name, such as ["owner"]."""
+        if create and extracted:
+            self.roles.set(extracted)
 
 
 class MessageFactory(factory.django.DjangoModelFactory):

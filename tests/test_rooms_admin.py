@@ -57,7 +57,6 @@ def test_the_admin_adds_a_room_with_a_member(staff):
             "subscriptions-TOTAL_FORMS": "1",
             "subscriptions-INITIAL_FORMS": "0",
             "subscriptions-0-user": member.pk,
-            "subscriptions-0-roles": "[]",
         },
     )
 
