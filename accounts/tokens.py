@@ -52,10 +52,11 @@ def verify_login_token(secret: str, *, user_id: str | None = None) -> LoginToken
         return None
     digest = token_digest(secret)
     now = timezone.now()
-    token = (
-        LoginToken.objects.select_related("user").filter(digest=digest, expires_at__gt=now).first()
-    )
-    if token is None or not token.user.is_active:
+    try:
+        token = LoginToken.objects.select_related("user").get(digest=digest, expires_at__gt=now)
+    except LoginToken.DoesNotExist:
+        return None
+    if not token.user.is_active:
         return None
     if not hmac.compare_digest(token.digest, digest):
         return None

@@ -33,6 +33,7 @@ class RoleForm(forms.ModelForm):
             self.fields["name"].disabled = True  # the id: other rows point at it
             self.initial["permissions"] = list(self.instance.permissions.all())
 
+
 @admin.register(Role)
 class RoleAdmin(admin.ModelAdmin):
     form = RoleForm

@@ -137,3 +137,6 @@ def test_the_django_admin_adds_a_user_who_can_log_in(client, api):
         api.post("/api/login", {"user": "newbie", "password": "a fine long passphrase"}).status_code
         == 200
     )
+    newbie = User.objects.get(username="newbie")
+    assert list(newbie.roles.values_list("name", flat=True)) == ["user"]
+    assert list(newbie.subscriptions.values_list("room_id", flat=True)) == ["GENERAL"]

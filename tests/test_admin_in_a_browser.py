@@ -1,0 +1,126 @@
+"""The admin as an administrator uses it: a real headless Chromium creates a role, grants it
+bulk-create-c and create-c with the two-pane selector, gives it to a plain user, and the API
+honours it; revoking it in the same way takes the right away again.
+
+Needs Debian's chromium and chromium-driver (.ci/run installs them); skipped, saying so, without.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+
+import pytest
+
+from accounts.tokens import issue_login_token
+from tests.factories import UserFactory
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER),
+        reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+    ),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium fetch a driver of its own
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def choose(driver, field, values, *, remove=False):
+    """Moves `values` across the admin's two-pane selector for `field`, as a person would."""
+    from selenium.webdriver.support.select import Select
+
+    source = Select(driver.find_element("id", f"id_{field}_{'to' if remove else 'from'}"))
+    source.deselect_all()
+    for value in values:
+        source.select_by_value(value)
+    driver.find_element("id", f"id_{field}_{'remove' if remove else 'add'}").click()
+
+
+def save(driver):
+    """Clicks Save and waits for the admin's answer: its success message, or its errors."""
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    driver.find_element("name", "_save").click()
+    WebDriverWait(driver, 10).until(
+        lambda d: d.find_elements("css selector", ".messagelist .success, .errornote")
+    )
+    errors = [e.text for e in driver.find_elements("css selector", ".errorlist, .errornote")]
+    assert not errors, errors
+
+
+def create_rooms(base_url, headers, name):
+    request = urllib.request.Request(
+        f"{base_url}/api/bulk/createRoom",
+        data=json.dumps({"rooms": [{"name": name}]}).encode(),
+        headers=headers | {"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_a_role_granted_and_revoked_in_the_admin_rules_the_api(live_server, browser):
+    UserFactory(username="root", is_superuser=True, is_staff=True, roles=["admin", "user"])
+    planner = UserFactory(username="planner", roles=["user"])
+    headers = {"X-Auth-Token": issue_login_token(user=planner), "X-User-Id": planner.pk}
+    assert create_rooms(live_server.url, headers, "before") == 403
+
+    browser.get(f"{live_server.url}/admin/")
+    browser.find_element("name", "username").send_keys("root")
+    browser.find_element("name", "password").send_keys("correct horse battery staple")
+    browser.find_element("css selector", "input[type=submit]").click()
+    assert "Site administration" in browser.title
+
+    browser.get(f"{live_server.url}/admin/permissions/role/add/")
+    browser.find_element("name", "name").send_keys("planners")
+    choose(browser, "permissions", ["bulk-create-c", "create-c"])
+    save(browser)
+
+    browser.get(f"{live_server.url}/admin/accounts/user/{planner.pk}/change/")
+    choose(browser, "roles", ["planners"])
+    save(browser)
+
+    assert create_rooms(live_server.url, headers, "granted") == 200
+
+    browser.get(f"{live_server.url}/admin/permissions/role/planners/change/")
+    choose(browser, "permissions", ["bulk-create-c"], remove=True)
+    save(browser)
+
+    assert create_rooms(live_server.url, headers, "revoked") == 403
