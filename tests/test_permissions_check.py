@@ -165,3 +165,16 @@ def test_new_users_get_the_user_role_and_the_first_admin_the_admin_role(settings
         "user",
     }
     assert list(later.roles.values_list("name", flat=True)) == ["user"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_second_migrate_does_not_undo_a_revoked_permission():
+    from django.core.management import call_command
+
+    Permission.objects.get(pk="bulk-create-c").roles.remove("admin")
+
+    call_command("migrate", "permissions", "0001", verbosity=0)  # unapply the defaults...
+    call_command("migrate", verbosity=0)  # ...and apply them again
+
+    assert not Permission.objects.get(pk="bulk-create-c").roles.exists()
+    assert Permission.objects.get(pk="create-c").roles.filter(name="user").exists()
