@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
@@ -9,30 +10,59 @@ from rest_framework.request import Request
 from accounts.models import LoginToken, User
 from accounts.tokens import verify_login_token
 
+# The outcome of checking a request's credentials, kept on the request: the rate limiter
+# (which runs first) and the view share one token lookup.
+_OUTCOME = "_login_token_outcome"
+Outcome = tuple[User, LoginToken] | None | AuthenticationFailed
 
-class LoginTokenAuthentication(BaseAuthentication):
+
+def authenticate_http_request(
+    request: HttpRequest, *, quiet: bool = False
+) -> tuple[User, LoginToken] | None:
+    """(user, token) for the request's credentials, or None when it carries none.
+
+    Bad credentials raise AuthenticationFailed, or give None when `quiet`. The token is looked
+    up once per request, however often this is asked.
+    """
+    if not hasattr(request, _OUTCOME):
+        setattr(request, _OUTCOME, check_credentials(request))
+    outcome: Outcome = getattr(request, _OUTCOME)
+    if isinstance(outcome, AuthenticationFailed):
+        if quiet:
+            return None
+        raise outcome
+    return outcome
+
+
+def check_credentials(request: HttpRequest) -> Outcome:
     """`X-Auth-Token` with `X-User-Id` (Rocket.Chat), or `Authorization: Bearer <token>`.
 
-    Rocket.Chat's pair must come together and the token must belong to that user; a bearer
-    token names its user itself. No credentials at all leaves the request anonymous (views
-    that need a user then answer 401); bad credentials are a 401 at once. `request.auth` is
-    the LoginToken, so logout can revoke exactly the one that made the call.
+    Rocket.Chat's pair must come together and the token must belong to that user; a bearer token
+    names its user itself. Returns (user, token), None for no credentials at all, or the
+    AuthenticationFailed to raise.
     """
+    secret = request.META.get("HTTP_X_AUTH_TOKEN", "").strip()
+    user_id: str | None = request.META.get("HTTP_X_USER_ID", "").strip()
+    if not secret and not user_id:
+        scheme, _, secret = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        secret, user_id = secret.strip(), None
+    if not secret or user_id == "":
+        return AuthenticationFailed()
+    token = verify_login_token(secret, user_id=user_id)
+    if token is None:
+        return AuthenticationFailed()
+    return token.user, token
+
+
+class LoginTokenAuthentication(BaseAuthentication):
+    """DRF's side of check_credentials. No credentials leave the request anonymous (views that
+    need a user then answer 401); bad ones are a 401 at once. `request.auth` is the LoginToken,
+    so logout can revoke exactly the one that made the call."""
 
     def authenticate(self, request: Request) -> tuple[User, LoginToken] | None:
-        secret = request.META.get("HTTP_X_AUTH_TOKEN", "").strip()
-        user_id: str | None = request.META.get("HTTP_X_USER_ID", "").strip()
-        if not secret and not user_id:
-            scheme, _, secret = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-            if scheme.lower() != "bearer":
-                return None
-            secret, user_id = secret.strip(), None
-        if not secret or user_id == "":
-            raise AuthenticationFailed()
-        token = verify_login_token(secret, user_id=user_id)
-        if token is None:
-            raise AuthenticationFailed()
-        return token.user, token
+        return authenticate_http_request(request._request)
 
     def authenticate_header(self, request: Request) -> str:
         # Having one makes DRF answer "not signed in" with 401 rather than 403.

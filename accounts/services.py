@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.login_guard import LoginGuard
 from accounts.models import LoginToken, User
 from accounts.selectors import user_for_login
 from accounts.tokens import issue_login_token, purge_expired_login_tokens, revoke_login_token
@@ -156,23 +157,33 @@ def check_unused(users: list[User]) -> None:
         first_name[name], first_email[email] = index, index
 
 
-def log_in(*, identifier: str, kind: str, password: str) -> tuple[User, str]:
+def log_in(*, identifier: str, kind: str, password: str, address: str) -> tuple[User, str]:
     """Checks the credentials and issues a new login token: (user, token secret).
 
-    Unknown user, wrong password and inactive user all raise the same LoginFailed, after the
-    same amount of hashing work, so neither the answer nor its timing tells them apart.
+    First the brute-force guard (accounts.login_guard) may refuse the attempt outright, before
+    any hashing. Unknown user, wrong password and inactive user all raise the same LoginFailed,
+    after the same amount of hashing work, so neither the answer nor its timing tells them apart.
     """
+    guard = LoginGuard(identifier=identifier, address=address)
+    guard.admit()
+    user = authenticated_user(identifier=identifier, kind=kind, password=password)
+    guard.succeeded()
+    with transaction.atomic():
+        purge_expired_login_tokens(user=user)
+        secret = issue_login_token(user=user)
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return user, secret
+
+
+def authenticated_user(*, identifier: str, kind: str, password: str) -> User:
+    """The active user these credentials name. Raises LoginFailed."""
     user = user_for_login(identifier, kind=kind)
     if user is None or not user.has_usable_password():
         make_password(password)  # as slow as checking a real hash
         raise LoginFailed()
     if not user.check_password(password) or not user.is_active:
         raise LoginFailed()
-    with transaction.atomic():
-        purge_expired_login_tokens(user=user)
-        secret = issue_login_token(user=user)
-        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    return user, secret
+    return user
 
 
 def log_out(*, token: LoginToken) -> None:

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from accounts.models import LoginToken
 from accounts.services import log_in, log_out, register_users
 from chat_project.fields import StrictCharField, batch_param
+from chat_project.ratelimit import client_address
 from permissions.checks import requires
 
 # What Rocket.Chat's beta REST API answered; clients of the 0.1 API check it verbatim.
@@ -67,6 +68,7 @@ class LoginView(APIView):
             identifier=given.validated_data["identifier"],
             kind=given.validated_data["kind"],
             password=given.validated_data["password"],
+            address=client_address(request._request),
         )
         return Response({"status": "success", "data": {"authToken": secret, "userId": user.pk}})
 

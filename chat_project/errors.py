@@ -35,6 +35,7 @@ class ApiError(Exception):
     status: str = "fail"  # Rocket.Chat's word: "fail" for validation and room access, else "error"
     error_type: str = "invalid-params"
     message: str = "Bad request."
+    retry_after: int | None = None  # seconds, sent as Retry-After
 
     def __init__(
         self,
@@ -122,6 +123,24 @@ class RateLimited(ApiError):
     message = "limit exceeded"
 
 
+class LoginBlockedForUser(RateLimited):
+    error_type = "error-login-blocked-for-user"
+    message = "Too many failed logins for this user. Try again later."
+
+
+class LoginBlockedForIp(RateLimited):
+    error_type = "error-login-blocked-for-ip"
+    message = "Too many failed logins from this address. Try again later."
+
+
+class LoginUnavailable(ApiError):
+    status_code = 503
+    status = "error"
+    error_type = "error-service-unavailable"
+    message = "Logging in is unavailable for a moment. Try again shortly."
+    retry_after = 5
+
+
 class InternalError(ApiError):
     status_code = 500
     status = "error"
@@ -196,6 +215,8 @@ def render_error(request: HttpRequest, error: ApiError) -> JsonResponse:
     response = JsonResponse(body, status=error.status_code)
     if error.status_code == 401:
         response["WWW-Authenticate"] = 'Bearer realm="api"'
+    if error.retry_after is not None:
+        response["Retry-After"] = str(max(1, error.retry_after))
     response.is_api_error = True  # type: ignore[attr-defined]
     return response
 
@@ -255,8 +276,6 @@ def api_error_from_drf(exc: drf.APIException) -> ApiError:
         return MethodNotAllowed(str(exc.detail))
     if isinstance(exc, drf.UnsupportedMediaType):
         return UnsupportedMediaType(str(exc.detail))
-    if isinstance(exc, drf.Throttled):
-        return RateLimited()
     error = error_for_status(exc.status_code)
     error.message = error.error = str(exc.detail)
     return error
@@ -280,11 +299,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpRespon
     else:
         return None
     set_rollback()
-    response = render_error(context["request"], error)
-    wait = getattr(exc, "wait", None) if isinstance(exc, drf.Throttled) else None
-    if wait is not None:
-        response["Retry-After"] = str(max(1, int(wait)))
-    return response
+    return render_error(context["request"], error)
 
 
 # --- Django's handlers (urls.py names them) ------------------------------------------------------

@@ -6,6 +6,7 @@ the server at start-up with ImproperlyConfigured rather than being guessed at.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -71,6 +72,28 @@ def env_duration(name: str, default: timedelta) -> timedelta:
     if not match or int(match.group(1)) == 0:
         raise ImproperlyConfigured(f"{name} must be a positive duration such as 90d, not {raw!r}")
     return timedelta(seconds=int(match.group(1)) * _DURATION_UNITS[match.group(2)])
+
+
+_RATE = re.compile(r"^\d+/\d*[smhd]?$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A django-ratelimit rate: `10/s`, `100/5m`, `1000/h`."""
+    raw = env_str(name, default)
+    if not _RATE.match(raw):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 10/s or 100/5m, not {raw!r}")
+    return raw
+
+
+def env_rates(name: str) -> dict[str, str]:
+    """Rates per endpoint name: `room-send=5/s,login=20/m`."""
+    rates = {}
+    for item in env_list(name, []):
+        endpoint, _, rate = item.partition("=")
+        if not endpoint.strip() or not _RATE.match(rate.strip()):
+            raise ImproperlyConfigured(f"{name} takes name=rate pairs such as room-send=5/s")
+        rates[endpoint.strip()] = rate.strip()
+    return rates
 
 
 def persistent_secret_key(path: Path) -> str:
@@ -144,13 +167,23 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # django-redis: atomic counters, and the backend django-ratelimit supports.
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "chat",
+            "OPTIONS": {
+                # A Redis that has gone away costs a request half a second, not a hang.
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Without Redis each process counts for itself, so rate limits hold per process (as the
+    # README says). django-ratelimit rightly flags such a cache; here it is the documented
+    # single-machine mode, so only then are its two cache checks quietened.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 
 # --- the product ---------------------------------------------------------------------------------
@@ -178,6 +211,25 @@ MESSAGE_MAX_LENGTH = env_int("MESSAGE_MAX_LENGTH", 5000, minimum=1)
 # The most records one bulk/register or bulk/createRoom call may carry.
 BULK_MAX = env_int("BULK_MAX", 1000, minimum=1)
 
+# --- rate limits ---------------------------------------------------------------------------------
+
+# Requests per user (or per address before login) on every /api/ endpoint: the seed's 10 a second.
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_RATE = env_rate("RATELIMIT_RATE", "10/s")
+RATELIMIT_RATES = env_rates("RATELIMIT_RATES")  # per endpoint: "room-send=5/s,login=20/m"
+RATELIMIT_FAIL_OPEN = True  # a cache that cannot count: serve (logins excepted, see login_guard)
+# Proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+try:
+    TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network(p, strict=False) for p in TRUSTED_PROXIES]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
+# Logins: attempts per address, and the failures after which logins are blocked for a while.
+LOGIN_RATE = env_rate("LOGIN_RATE", "10/m")
+LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 10, minimum=1)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 50, minimum=1)
+LOGIN_BLOCK_SECONDS = env_int("LOGIN_BLOCK_SECONDS", 300, minimum=1)
+
 # The largest request body accepted; anything larger gets 413.
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
@@ -196,6 +248,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_ratelimit",
     "chat_project",
     "accounts",
     "permissions",
@@ -206,6 +259,9 @@ MIDDLEWARE = [
     # Outermost, so that every response, whatever produced it, gets the request id and version
     # headers and, under /api/, the JSON error envelope.
     "chat_project.middleware.ApiEnvelopeMiddleware",
+    # Next, so that a 429 is answered before anything else runs, and every /api/ answer,
+    # errors included, carries the rate headers.
+    "chat_project.ratelimit.ApiRateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -49,3 +49,15 @@ def pytest_report_header(config):
         f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
         f"cache: {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}"
     )
+
+
+@pytest.fixture(autouse=True)
+def rate_limits_off_unless_asked(settings, request):
+    """Tests fire requests faster than 10 a second; the rate-limit tests turn limits back on
+    (`@pytest.mark.rate_limited`) and start from an empty cache."""
+    from django.core.cache import cache
+
+    settings.RATELIMIT_ENABLE = request.node.get_closest_marker("rate_limited") is not None
+    cache.clear()
+    yield
+    cache.clear()

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from accounts.authentication import LoginTokenAuthentication
@@ -91,7 +92,7 @@ def test_authentication_is_one_query_loading_the_user(user, django_assert_num_qu
     request = APIRequestFactory().get("/", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=user.pk)
 
     with django_assert_num_queries(1):
-        authenticated_user, login = LoginTokenAuthentication().authenticate(request)
+        authenticated_user, login = LoginTokenAuthentication().authenticate(Request(request))
         assert authenticated_user.username == "sing"
 
     assert login.user_id == user.pk
@@ -99,18 +100,31 @@ def test_authentication_is_one_query_loading_the_user(user, django_assert_num_qu
 
 def test_authentication_records_last_use_at_most_once_a_minute(user, django_assert_num_queries):
     token = issue_login_token(user=user)
-    request = APIRequestFactory().get("/", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=user.pk)
+
+    def request():
+        return Request(
+            APIRequestFactory().get("/", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=user.pk)
+        )
 
     with django_assert_num_queries(2):  # the read, and the first use recorded
-        LoginTokenAuthentication().authenticate(request)
-    with django_assert_num_queries(1):
-        LoginTokenAuthentication().authenticate(request)
+        LoginTokenAuthentication().authenticate(request())
+    with django_assert_num_queries(1):  # a later request within the minute: the read only
+        LoginTokenAuthentication().authenticate(request())
 
     assert LoginToken.objects.get().last_used_at > timezone.now() - timedelta(seconds=5)
+
+
+def test_one_request_looks_its_token_up_once_however_often_asked(user, django_assert_num_queries):
+    token = issue_login_token(user=user)
+    request = Request(APIRequestFactory().get("/", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=user.pk))
+
+    with django_assert_num_queries(2):
+        for _ in range(3):
+            LoginTokenAuthentication().authenticate(request)
 
 
 def test_a_failed_authentication_raises_for_drf_to_answer_401(user):
     request = APIRequestFactory().get("/", HTTP_X_AUTH_TOKEN="garbage", HTTP_X_USER_ID=user.pk)
 
     with pytest.raises(AuthenticationFailed):
-        LoginTokenAuthentication().authenticate(request)
+        LoginTokenAuthentication().authenticate(Request(request))

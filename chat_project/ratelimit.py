@@ -1,0 +1,133 @@
+"""Rate limits for every /api/ endpoint, in one place, on django-ratelimit's counters.
+
+Each request is counted once, in the shared cache (Redis in production, so every process and host
+draws on the same budget), under the signed-in user's id or else the client's address. The
+response tells the client where it stands with the Mattermost headers; over the limit it gets a
+429 in the envelope with Retry-After. Holders of api-bypass-rate-limit are not counted and get
+no rate headers.
+
+If the cache cannot be reached, API requests are served without limits (and without headers)
+rather than refused: reads keep working while Redis recovers. Logins fail closed instead; see
+accounts.login_guard.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django_ratelimit.core import get_usage
+
+from accounts.authentication import authenticate_http_request
+from chat_project.errors import RateLimited, is_api_request, render_error
+from permissions.checks import has_permission
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Usage:
+    limit: int
+    remaining: int
+    reset: int  # seconds until the window starts afresh
+    exceeded: bool
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-Ratelimit-Limit": str(self.limit),
+            "X-Ratelimit-Remaining": str(self.remaining),
+            "X-Ratelimit-Reset": str(self.reset),
+        }
+
+
+def trusted_proxy(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in settings.TRUSTED_PROXY_NETWORKS)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, unless that is one of TRUSTED_PROXIES, in which case
+    the nearest X-Forwarded-For hop that is not a trusted proxy (what a client sends itself,
+    further left, is never believed)."""
+    address = request.META.get("REMOTE_ADDR", "") or "unknown"
+    if not trusted_proxy(address):
+        return address
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not trusted_proxy(hop):
+            return hop
+    return address
+
+
+def count_request(
+    request: HttpRequest, *, group: str, key: str, rate: str, increment: bool = True
+) -> Usage | None:
+    """Counts this request against `key`'s budget in `group`. None when limits are switched off
+    or the cache cannot be reached."""
+    try:
+        usage = get_usage(
+            request, group=group, key=lambda _group, _request: key, rate=rate, increment=increment
+        )
+    except Exception:  # the cache is down: serve rather than refuse (see the module docstring)
+        logger.warning("rate limit cache unavailable; serving without limits", exc_info=True)
+        return None
+    if usage is None:
+        return None
+    limit, count = int(usage["limit"]), int(usage["count"])
+    return Usage(
+        limit=limit,
+        remaining=max(0, limit - count),
+        reset=max(0, int(usage["time_left"])),
+        exceeded=bool(usage["should_limit"]),
+    )
+
+
+def too_many_requests(request: HttpRequest, usage: Usage) -> HttpResponse:
+    limited = RateLimited()
+    limited.retry_after = usage.reset
+    return render_error(request, limited)
+
+
+class ApiRateLimitMiddleware:
+    """Applies RATELIMIT_RATE (or a RATELIMIT_RATES override for the endpoint) to every /api/
+    request, before the view runs, and puts the rate headers on whatever answers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not settings.RATELIMIT_ENABLE or not is_api_request(request):
+            return self.get_response(request)
+        login = authenticate_http_request(request, quiet=True)
+        user = login[0] if login else None
+        if user is not None and has_permission(user, "api-bypass-rate-limit"):
+            return self.get_response(request)
+        group, rate = self.rate_for(request)
+        key = f"user:{user.pk}" if user is not None else f"ip:{client_address(request)}"
+        usage = count_request(request, group=group, key=key, rate=rate)
+        if usage is None:
+            return self.get_response(request)
+        response = too_many_requests(request, usage) if usage.exceeded else None
+        response = response or self.get_response(request)
+        for header, value in usage.headers().items():
+            response[header] = value
+        return response
+
+    @staticmethod
+    def rate_for(request: HttpRequest) -> tuple[str, str]:
+        """(counter group, rate): an endpoint named in RATELIMIT_RATES has a budget of its own."""
+        try:
+            name = resolve(request.path_info).url_name
+        except Resolver404:
+            name = None
+        if name and name in settings.RATELIMIT_RATES:
+            return f"api:{name}", settings.RATELIMIT_RATES[name]
+        return "api", settings.RATELIMIT_RATE
