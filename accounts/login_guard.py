@@ -47,8 +47,7 @@ class LoginGuard:
             self.refuse_if_blocked()
             self.count_attempt()
             for kind, key, allowed in self.counters:
-                cache.add(key, 0, settings.LOGIN_BLOCK_SECONDS)
-                if cache.incr(key) > allowed:
+                if self.bump(key) > allowed:
                     self.block(kind, key)
         except RateLimited:
             raise
@@ -87,10 +86,21 @@ class LoginGuard:
             limited.retry_after = int(usage["time_left"])
             raise limited
 
+    @staticmethod
+    def bump(key: str) -> int:
+        """Adds one to a failure counter (made with a LOGIN_BLOCK_SECONDS lifetime), atomically."""
+        for _ in range(3):
+            cache.add(key, 0, settings.LOGIN_BLOCK_SECONDS)
+            try:
+                return int(cache.incr(key))
+            except ValueError:  # it expired or was cleared between the two calls: again
+                continue
+        raise LoginUnavailable()
+
     def block(self, kind: str, key: str) -> None:
+        # The counter is left to expire on its own: deleting it here would race other attempts.
         seconds = settings.LOGIN_BLOCK_SECONDS
         cache.add(f"{key}:blocked", time.time() + seconds, seconds)
-        cache.delete(key)
         raise self.blocked(kind, seconds)
 
     @staticmethod

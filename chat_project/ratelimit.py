@@ -85,7 +85,10 @@ def count_request(
     return Usage(
         limit=limit,
         remaining=max(0, limit - count),
-        reset=max(0, int(usage["time_left"])),
+        # django-ratelimit's window ends at the *end* of the second it names (time_left 0 means
+        # "during this second"), so the budget comes back time_left + 1 seconds from now: 1 for
+        # the seed's 10/s, as its example headers show.
+        reset=max(0, int(usage["time_left"])) + 1,
         exceeded=bool(usage["should_limit"]),
     )
 
