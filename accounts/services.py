@@ -17,7 +17,12 @@ from django.utils import timezone
 from accounts.login_guard import LoginGuard
 from accounts.models import LoginToken, User
 from accounts.selectors import user_for_login
-from accounts.tokens import issue_login_token, purge_expired_login_tokens, revoke_login_token
+from accounts.tokens import (
+    issue_login_token,
+    purge_expired_login_tokens,
+    revoke_login_token,
+    verify_login_token,
+)
 from chat_project.errors import InvalidParams, LoginFailed, bulk_record_error
 from rooms.services import join_default_rooms
 
@@ -173,6 +178,14 @@ def log_in(*, identifier: str, kind: str, password: str, address: str) -> tuple[
         secret = issue_login_token(user=user)
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return user, secret
+
+
+def resume_login(*, secret: str) -> User:
+    """The user whose live token this is (v1's `{"resume": token}` login). Raises LoginFailed."""
+    token = verify_login_token(secret)
+    if token is None:
+        raise LoginFailed()
+    return token.user
 
 
 def authenticated_user(*, identifier: str, kind: str, password: str) -> User:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import platform
 from typing import Any, cast
 
+import django
 from django.conf import settings
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -11,14 +14,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import authenticate_http_request
 from accounts.models import LoginToken
 from accounts.services import log_in, log_out, register_users
 from chat_project.fields import StrictCharField, batch_param
 from chat_project.ratelimit import client_address
-from permissions.checks import requires
+from permissions.checks import has_permission, requires
 
 # What Rocket.Chat's beta REST API answered; clients of the 0.1 API check it verbatim.
 API_VERSIONS = {"api": "0.1", "rocketchat": "0.5"}
+LOGGED_OUT = "You've been logged out!"
 
 
 class VersionView(APIView):
@@ -32,13 +37,33 @@ class VersionView(APIView):
 
 
 class InfoView(APIView):
-    """GET /api/info: the server's version, in the body 0.1 and v1 clients both read."""
+    """GET /api/info: the server's version, in the body 0.1 and v1 clients both read; with
+    build details under `info` for holders of view-statistics (bad credentials are ignored
+    here, as Rocket.Chat ignores them: the version is public)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
 
     def get(self, request: Request) -> Response:
-        return Response({"version": settings.VERSION, "success": True})
+        body: dict[str, Any] = {"version": settings.VERSION}
+        login = authenticate_http_request(request._request, quiet=True)
+        if login is not None and has_permission(login[0], "view-statistics"):
+            body["info"] = build_info()
+        return Response(body | {"success": True})
+
+
+def build_info() -> dict[str, Any]:
+    return {
+        "version": settings.VERSION,
+        "build": {
+            "pythonVersion": platform.python_version(),
+            "djangoVersion": django.get_version(),
+            "platform": platform.system().lower(),
+            "arch": platform.machine(),
+            "osRelease": platform.release(),
+            "cpus": os.cpu_count() or 1,
+        },
+    }
 
 
 class LoginInput(serializers.Serializer):
@@ -78,7 +103,7 @@ class LogoutView(APIView):
 
     def get(self, request: Request) -> Response:
         log_out(token=cast(LoginToken, request.auth))
-        return Response({"status": "success", "data": {"message": "You've been logged out!"}})
+        return Response({"status": "success", "data": {"message": LOGGED_OUT}})
 
     post = get
 

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("accounts.v1_urls")),
     path("api/", include("accounts.urls")),
     path("api/", include("rooms.urls")),
 ]

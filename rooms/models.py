@@ -46,6 +46,8 @@ class Room(models.Model):
     )
     archived = models.BooleanField(default=False)
     topic = models.CharField(max_length=250, blank=True)
+    description = models.CharField(max_length=2000, blank=True)
+    announcement = models.CharField(max_length=2000, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -89,7 +91,8 @@ class Subscription(models.Model):
 
 
 class Message(models.Model):
-    id = models.CharField(primary_key=True, max_length=17, default=random_id, editable=False)
+    # Ours are 17 random characters; chat.sendMessage may bring a client-chosen id.
+    id = models.CharField(primary_key=True, max_length=32, default=random_id, editable=False)
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
     # A message outlives its author's account.
     author = models.ForeignKey(
@@ -98,6 +101,21 @@ class Message(models.Model):
     msg = models.TextField("text")
     ts = models.DateTimeField(editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # What chat.postMessage may add (Rocket.Chat's names): shown instead of the author's name,
+    # an emoji or avatar URL for the author, and rich attachments, stored as given.
+    alias = models.CharField(max_length=250, blank=True)
+    emoji = models.CharField(max_length=100, blank=True)
+    avatar = models.CharField(max_length=1000, blank=True)
+    attachments = models.JSONField(default=list, blank=True)
+    groupable = models.BooleanField(null=True, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         constraints = [

@@ -1,0 +1,203 @@
+"""What every /api/v1/ endpoint shares: Rocket.Chat v1's success bodies, its error texts, its
+parameters (pagination, sort, user lookup). Views subclass V1View and stay thin; the rules live
+in the apps' services, shared with the 0.1 API.
+
+Rocket.Chat v1 answers most failures with 400 and an `error` text ending in the errorType in
+brackets ("... does not match any channel [error-room-not-found]"); a missing permission is a
+403 "User does not have the permissions required for this action [error-unauthorized]". Our
+envelope keeps its shape; V1View turns the shared services' errors into those texts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from rest_framework import exceptions as drf
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from chat_project.errors import ApiError, Forbidden
+
+M = TypeVar("M", bound=Model)
+
+DEFAULT_COUNT = 50
+MAX_COUNT = 100
+FORBIDDEN_TEXT = "User does not have the permissions required for this action"
+
+
+def v1_error(
+    message: str, error_type: str, *, status_code: int = 400, status: str = "fail"
+) -> ApiError:
+    """An error as Rocket.Chat v1 words it: `error` is the message with the errorType in
+    brackets, as its Meteor.Error answers read."""
+    error = ApiError(message, error=f"{message} [{error_type}]", error_type=error_type)
+    error.status_code, error.status = status_code, status
+    return error
+
+
+def v1_failure(message: str, error_type: str = "error-failure") -> ApiError:
+    """An error as Rocket.Chat's API.v1.failure(text) words it: the bare text."""
+    error = ApiError(message, error=message, error_type=error_type)
+    return error
+
+
+def forbidden() -> ApiError:
+    return v1_error(FORBIDDEN_TEXT, "error-unauthorized", status_code=403, status="error")
+
+
+def as_v1_error(exc: ApiError) -> ApiError:
+    """A shared service's error in v1's words: not-found becomes 400 as in Rocket.Chat, a
+    missing permission its 403 text, and every other error gets its type in brackets."""
+    if exc.status_code in (401, 413, 429) or exc.status_code >= 500:
+        return exc
+    if isinstance(exc, Forbidden):
+        return forbidden()
+    if exc.error.endswith("]") or exc.error_type == "error-failure":
+        return exc  # already in v1's words
+    status_code = 403 if exc.status_code == 403 else 400
+    return v1_error(exc.message, exc.error_type, status_code=status_code, status=exc.status)
+
+
+class V1View(APIView):
+    """Base of every /api/v1/ view: signed-in users by default, v1's error words."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, ApiError):
+            exc = as_v1_error(exc)
+        elif isinstance(exc, drf.PermissionDenied):  # a `requires(...)` permission class said no
+            exc = forbidden()
+        return super().handle_exception(exc)
+
+    def params(self) -> Mapping[str, Any]:
+        """The request's parameters: the query string for GET, the body otherwise."""
+        request: Request = self.request
+        if request.method == "GET":
+            return request.query_params
+        return request.data if isinstance(request.data, Mapping) else {}
+
+
+def ok(body: Mapping[str, Any] | None = None) -> Response:
+    """Rocket.Chat v1's success: the body with `"success": true`."""
+    return Response({**(body or {}), "success": True})
+
+
+def text_param(params: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
+    """A string parameter; a missing required one, or one of another type, is a 400."""
+    value = params.get(name)
+    if value is None or value == "":
+        if required:
+            raise v1_error(f'The "{name}" parameter is required', "error-invalid-params")
+        return None
+    if not isinstance(value, str):
+        raise v1_error(f'The "{name}" parameter must be a string', "error-invalid-params")
+    return value
+
+
+def bool_param(params: Mapping[str, Any], name: str, default: bool | None = None) -> bool | None:
+    """true/false as JSON booleans or as the strings forms and query strings carry."""
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "1", "false", "0"}:
+        return value.lower() in {"true", "1"}
+    raise v1_error(f'The "{name}" parameter must be true or false', "error-invalid-params")
+
+
+# --- pagination ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    offset: int
+    count: int
+    order_by: list[str]
+
+
+def page_params(
+    params: Mapping[str, Any], *, sortable: Mapping[str, str], default_sort: Iterable[str]
+) -> Page:
+    """offset (default 0), count (default 50, at most 100; 0 means the default) and sort, a
+    JSON object such as {"name": 1} over the fields in `sortable` (API name -> ORM field)."""
+    offset = int_param(params, "offset", 0)
+    count = int_param(params, "count", 0) or DEFAULT_COUNT
+    order_by = sort_param(params.get("sort"), sortable) or list(default_sort)
+    return Page(offset=offset, count=min(count, MAX_COUNT), order_by=order_by)
+
+
+def int_param(params: Mapping[str, Any], name: str, default: int) -> int:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise v1_error(
+            f'The "{name}" parameter must be a whole number', "error-invalid-params"
+        ) from None
+    if number < 0:
+        raise v1_error(f'The "{name}" parameter must not be negative', "error-invalid-params")
+    return number
+
+
+def sort_param(raw: Any, sortable: Mapping[str, str]) -> list[str]:
+    if raw is None or raw == "":
+        return []
+    try:
+        sort = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        sort = None
+    if not isinstance(sort, dict) or not sort:
+        raise v1_error(
+            'The sort parameter must be a JSON object such as {"name": 1}', "error-invalid-sort"
+        )
+    order_by = []
+    for field, direction in sort.items():
+        if field not in sortable or direction not in (1, -1):
+            raise v1_error(
+                f"Cannot sort by {field!r}: use one of {', '.join(sorted(sortable))} with 1 or -1",
+                "error-invalid-sort",
+            )
+        order_by.append(("-" if direction == -1 else "") + sortable[field])
+    return order_by
+
+
+def paginated(key: str, queryset: QuerySet[M], page: Page, shape: Callable[[M], Any]) -> Response:
+    """`{key: [...], count, offset, total, success}`: two queries (the total and the page)."""
+    total = queryset.count()
+    items = [
+        shape(item)
+        for item in queryset.order_by(*page.order_by)[page.offset : page.offset + page.count]
+    ]
+    return ok({key: items, "count": len(items), "offset": page.offset, "total": total})
+
+
+# --- lookups -------------------------------------------------------------------------------------
+
+
+def user_from_params(params: Mapping[str, Any]) -> User:
+    """The user named by `userId`, `username` or `user` (Rocket.Chat's getUserFromParams)."""
+    user_id = text_param(params, "userId")
+    username = text_param(params, "username") or text_param(params, "user")
+    if user_id:
+        user = User.objects.filter(pk=user_id).first()
+    elif username:
+        user = User.objects.by_username(username).first()
+    else:
+        raise v1_error(
+            'The required "userId" or "username" param was not provided',
+            "error-user-param-not-provided",
+        )
+    if user is None:
+        raise v1_error(
+            'The required "userId" or "username" param provided does not match any users',
+            "error-invalid-user",
+        )
+    return user
