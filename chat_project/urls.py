@@ -4,6 +4,9 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.v1_urls")),
+    path("api/v1/", include("rooms.v1_urls")),
+    path("api/v1/", include("rooms.v1_chat_urls")),
+    path("api/v1/", include("permissions.v1_urls")),
     path("api/", include("accounts.urls")),
     path("api/", include("rooms.urls")),
 ]
