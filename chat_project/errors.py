@@ -165,12 +165,12 @@ class CannotAccessRoom(ApiError):
 
 class NotInRoom(ApiError):
     error_type = "error-user-not-in-room"
-    message = "You are not in this room."
+    message = "You are not in this room"  # Rocket.Chat's words
 
 
 class LastOwner(ApiError):
     error_type = "error-you-are-last-owner"
-    message = "You are the last owner. Please set a new owner before leaving the room."
+    message = "You are the last owner. Please set new owner before leaving the room."  # Rocket.Chat's words
 
 
 class RoomArchived(ApiError):

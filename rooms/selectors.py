@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from accounts.models import User
 from rooms.models import Message, Room, Subscription
@@ -51,3 +51,31 @@ def room_history(
     if oldest is not None and latest is None:
         return list(messages.order_by("ts")[:count])[::-1]
     return list(messages.order_by("-ts")[:count])
+
+
+def with_member_counts(rooms: QuerySet[Room]) -> QuerySet[Room]:
+    """Rooms with their creator and `users_count` (their number of members), in one query."""
+    return rooms.select_related("creator").annotate(users_count=Count("subscriptions"))
+
+
+def room_members(room: Room) -> QuerySet[User]:
+    return User.objects.filter(subscriptions__room=room)
+
+
+def channel_history(
+    room: Room,
+    *,
+    latest: datetime | None,
+    oldest: datetime | None,
+    inclusive: bool,
+    offset: int,
+    count: int,
+) -> list[Message]:
+    """v1's channels.history: messages between `oldest` and `latest` (exclusive unless
+    `inclusive`), newest first, `offset` of them skipped. One query."""
+    messages = Message.objects.filter(room=room).select_related("author", "edited_by")
+    if latest is not None:
+        messages = messages.filter(ts__lte=latest) if inclusive else messages.filter(ts__lt=latest)
+    if oldest is not None:
+        messages = messages.filter(ts__gte=oldest) if inclusive else messages.filter(ts__gt=oldest)
+    return list(messages.order_by("-ts")[offset : offset + count])

@@ -47,3 +47,30 @@ def message_json(message: Message) -> dict[str, Any]:
         },
         "_updatedAt": iso_ms(message.updated_at),
     }
+
+
+def room_v1_json(room: Room) -> dict[str, Any]:
+    """A room as Rocket.Chat's v1 answers show it (channels.info, groups.info...). Expects
+    `users_count` annotated (rooms.selectors.with_member_counts) and the creator fetched."""
+    body: dict[str, Any] = {
+        "_id": room.pk,
+        "name": room.name,
+        "fname": room.name,
+        "t": room.t,
+        "msgs": room.msgs,
+        "usersCount": getattr(room, "users_count", 0),
+        "ts": iso_ms(room.ts),
+        "ro": room.read_only,
+        "default": room.is_default,
+        "sysMes": True,
+        "archived": room.archived,
+        "topic": room.topic,
+        "description": room.description,
+        "announcement": room.announcement,
+        "_updatedAt": iso_ms(room.updated_at),
+    }
+    if room.creator is not None:
+        body["u"] = {"_id": room.creator.pk, "username": room.creator.username}
+    if room.lm is not None:
+        body["lm"] = iso_ms(room.lm)
+    return body

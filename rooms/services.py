@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.validators import validate_name
 from chat_project.errors import (
     CannotAccessRoom,
     Forbidden,
@@ -123,28 +124,206 @@ def create_rooms(*, creator: User, records: Any) -> list[Room]:
     check_names_unused(rooms)
     members = members_by_record(records)
     try:
-        with transaction.atomic():
-            Room.objects.bulk_create(rooms)
-            Subscription.objects.bulk_create(
-                [
-                    Subscription(room=room, user_id=user_id)
-                    for room, user_ids in zip(rooms, members, strict=True)
-                    for user_id in {creator.pk, *user_ids}
-                ]
-            )
-            owned = Subscription.objects.filter(user=creator, room__in=[r.pk for r in rooms])
-            Subscription.roles.through.objects.bulk_create(
-                [
-                    Subscription.roles.through(subscription_id=pk, role_id=OWNER)
-                    for pk in owned.values_list("pk", flat=True)
-                ]
-            )
+        insert_rooms(creator=creator, rooms=rooms, members=members)
     except IntegrityError:
         raise InvalidParams(
             "A room name of this batch was taken meanwhile; nothing was created.",
             error_type=DUPLICATE_NAME,
         ) from None
     return rooms
+
+
+def insert_rooms(*, creator: User, rooms: list[Room], members: list[set[str]]) -> None:
+    """Writes checked rooms in one transaction: each with its members (user ids) and its
+    creator as member and owner. Three inserts and a read, however many rooms."""
+    with transaction.atomic():
+        Room.objects.bulk_create(rooms)
+        Subscription.objects.bulk_create(
+            [
+                Subscription(room=room, user_id=user_id)
+                for room, user_ids in zip(rooms, members, strict=True)
+                for user_id in {creator.pk, *user_ids}
+            ]
+        )
+        owned = Subscription.objects.filter(user=creator, room__in=[r.pk for r in rooms])
+        Subscription.roles.through.objects.bulk_create(
+            [
+                Subscription.roles.through(subscription_id=pk, role_id=OWNER)
+                for pk in owned.values_list("pk", flat=True)
+            ]
+        )
+
+
+def create_room(
+    *, creator: User, name: str, private: bool = False, members: list[str], read_only: bool = False
+) -> Room:
+    """One new room (channels.create, groups.create): `creator` needs create-c (create-p for a
+    private group), becomes its owner, and the named members join. Raises Forbidden or
+    InvalidParams with Rocket.Chat's words."""
+    if not has_permission(creator, "create-p" if private else "create-c"):
+        raise Forbidden()
+    room = Room(
+        name=name,
+        t=Room.Type.GROUP if private else Room.Type.CHANNEL,
+        creator=creator,
+        read_only=read_only,
+    )
+    try:
+        validate_name(name)
+    except ValidationError:
+        raise InvalidParams(
+            f"{name} is not a valid room name", error_type="error-invalid-room-name"
+        ) from None
+    if room_name_taken(name):
+        raise InvalidParams(f"A channel with name '{name}' exists", error_type=DUPLICATE_NAME)
+    found = users_by_username(members)
+    missing = [m for m in members if m.lower() not in found]
+    if missing:
+        raise InvalidParams(f"User '{missing[0]}' does not exist", error_type="error-invalid-user")
+    try:
+        insert_rooms(creator=creator, rooms=[room], members=[set(found.values())])
+    except IntegrityError:
+        raise InvalidParams(
+            f"A channel with name '{name}' exists", error_type=DUPLICATE_NAME
+        ) from None
+    return room
+
+
+def room_name_taken(name: str, *, besides: Room | None = None) -> bool:
+    taken = Room.objects.alias(lower=Lower("name")).filter(lower=name.lower())
+    if besides is not None:
+        taken = taken.exclude(pk=besides.pk)
+    return taken.exists()
+
+
+def users_by_username(usernames: list[str]) -> dict[str, str]:
+    """{lowercased username: user id} for those of `usernames` that exist. One query."""
+    return dict(
+        User.objects.alias(lower=Lower("username"))
+        .filter(lower__in={name.lower() for name in usernames})
+        .annotate(key=Lower("username"))
+        .values_list("key", "pk")
+    )
+
+
+def invite_users(*, by: User, room: Room, users: list[User]) -> None:
+    """Adds `users` to `room` (channels.invite, groups.invite); members already in stay as
+    they are. Needs add-user-to-any-c-room / add-user-to-any-p-room, or membership and
+    add-user-to-joined-room (owners and moderators by default), as in Rocket.Chat."""
+    anywhere = "add-user-to-any-c-room" if room.t == Room.Type.CHANNEL else "add-user-to-any-p-room"
+    allowed = has_permission(by, anywhere) or (
+        has_permission(by, "add-user-to-joined-room", room)
+        and Subscription.objects.filter(room=room, user=by).exists()
+    )
+    if not allowed:
+        raise InvalidParams("Not allowed", error_type="error-not-allowed")
+    if room.archived:
+        raise RoomArchived()
+    Subscription.objects.bulk_create(
+        [Subscription(room=room, user=user) for user in users], ignore_conflicts=True
+    )
+
+
+def remove_from_room(*, by: User, room: Room, user: User) -> None:
+    """Takes `user` out of `room` (channels.kick): needs remove-user; the last owner stays."""
+    if not has_permission(by, "remove-user", room):
+        raise InvalidParams("Not allowed", error_type="error-not-allowed")
+    with transaction.atomic():
+        list(Room.objects.select_for_update().filter(pk=room.pk).values_list("pk"))
+        theirs = Subscription.objects.filter(room=room, user=user).first()
+        if theirs is None:
+            raise InvalidParams("User is not in this room", error_type="error-user-not-in-room")
+        owners = Subscription.objects.filter(room=room, roles=OWNER)
+        if owners.filter(pk=theirs.pk).exists() and owners.count() == 1:
+            raise LastOwner()
+        theirs.delete()
+
+
+# Room roles that can be given and taken: role -> (permission, singular noun, error suffix).
+ROOM_ROLES = {
+    "owner": ("set-owner", "an owner", "owner"),
+    "moderator": ("set-moderator", "a moderator", "moderator"),
+    "leader": ("set-leader", "a leader", "leader"),
+}
+
+
+def set_room_role(*, by: User, room: Room, user: User, role: str, held: bool) -> None:
+    """Gives (`held`) or takes a room role (channels.addOwner, removeModerator...), as
+    Rocket.Chat's addRoomOwner & co. do: the permission in that room, a member to give it to,
+    not twice, and never the last owner taken away."""
+    permission, noun, suffix = ROOM_ROLES[role]
+    if not has_permission(by, permission, room):
+        raise InvalidParams("Not allowed", error_type="error-not-allowed")
+    with transaction.atomic():
+        list(Room.objects.select_for_update().filter(pk=room.pk).values_list("pk"))
+        theirs = Subscription.objects.filter(room=room, user=user).first()
+        if theirs is None:
+            raise InvalidParams("User is not in this room", error_type="error-user-not-in-room")
+        holding = Subscription.roles.through.objects.filter(subscription=theirs, role_id=role)
+        has_it = holding.exists()
+        if held:
+            if has_it:
+                raise InvalidParams(
+                    f"User is already {noun}", error_type=f"error-user-already-{suffix}"
+                )
+            Subscription.roles.through.objects.create(subscription=theirs, role_id=role)
+            return
+        if not has_it:
+            raise InvalidParams(f"User is not {noun}", error_type=f"error-user-not-{suffix}")
+        if role == OWNER and Subscription.objects.filter(room=room, roles=OWNER).count() == 1:
+            raise InvalidParams(
+                "This is the last owner. Please set a new owner before removing this one.",
+                error_type="error-remove-last-owner",
+            )
+        holding.delete()
+
+
+# What each editable room setting needs, as Rocket.Chat's saveRoomSettings has it.
+SETTING_PERMISSIONS = {
+    "name": "edit-room",
+    "topic": "edit-room",
+    "description": "edit-room",
+    "announcement": "edit-room",
+    "read_only": "set-readonly",
+    "is_default": "view-room-administration",
+}
+
+
+def update_room(*, by: User, room: Room, **changes: Any) -> Room:
+    """Changes room settings (rename, setTopic, setDescription, setAnnouncement, setReadOnly,
+    setDefault), each guarded by its permission in that room; a name is checked like a new one."""
+    for field in changes:
+        if not has_permission(by, SETTING_PERMISSIONS[field], room):
+            raise InvalidParams(
+                "Editing room is not allowed", error_type="error-action-not-allowed"
+            )
+    if "name" in changes:
+        name = changes["name"]
+        try:
+            validate_name(name)
+        except ValidationError:
+            raise InvalidParams(
+                f"{name} is not a valid room name", error_type="error-invalid-room-name"
+            ) from None
+        if room_name_taken(name, besides=room):
+            raise InvalidParams(f"A channel with name '{name}' exists", error_type=DUPLICATE_NAME)
+    for field, value in changes.items():
+        setattr(room, field, value)
+    try:
+        with transaction.atomic():
+            room.save(update_fields=[*changes, "updated_at"])
+    except IntegrityError:
+        raise InvalidParams(
+            f"A channel with name '{changes.get('name')}' exists", error_type=DUPLICATE_NAME
+        ) from None
+    return room
+
+
+def delete_room(*, by: User, room: Room) -> None:
+    """Deletes `room` with its memberships and messages (channels.delete): delete-c or delete-p."""
+    if not has_permission(by, "delete-c" if room.t == Room.Type.CHANNEL else "delete-p", room):
+        raise Forbidden()
+    room.delete()
 
 
 def room_from_record(index: int, record: Any, creator: User) -> Room:

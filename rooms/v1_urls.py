@@ -1,5 +1,64 @@
-"""Routes under /api/v1/."""
+"""Routes under /api/v1/ for channels.* and groups.*: the same views for both kinds of room."""
 
-from django.urls import URLPattern
+import re
 
-urlpatterns: list[URLPattern] = []
+from django.urls import URLPattern, re_path
+
+from rooms import v1_views as v
+from rooms.v1_views import CHANNELS, GROUPS, Kind
+
+
+def routes(prefix: str, kind: Kind) -> list[URLPattern]:
+    def route(name: str, view: type[v.RoomView], **options: object) -> URLPattern:
+        pattern = "^" + re.escape(f"{prefix}.{name}") + "/?$"
+        return re_path(pattern, view.as_view(kind=kind, **options), name=f"{prefix}.{name}")
+
+    text = v.TextSettingView
+    return [
+        route("list", v.ListView),
+        route("info", v.InfoView),
+        route("history", v.HistoryView),
+        route("messages", v.MessagesView),
+        route("members", v.MembersView),
+        route("moderators", v.ModeratorsView),
+        route("roles", v.RolesView),
+        route("counters", v.CountersView),
+        route("create", v.CreateView),
+        route("leave", v.LeaveView),
+        route("invite", v.InviteView),
+        route("kick", v.KickView),
+        route("delete", v.DeleteView),
+        route("archive", v.ArchiveView),
+        route("unarchive", v.UnarchiveView),
+        route("rename", v.RenameView),
+        route("setReadOnly", v.SetReadOnlyView),
+        route("setTopic", text, param="topic", field="topic"),
+        route("setDescription", text, param="description", field="description"),
+        route("setAnnouncement", text, param="announcement", field="announcement"),
+        *[
+            route(f"{verb}{title}", v.RoomRoleView, role=role, held=verb == "add")
+            for role, title in (
+                ("owner", "Owner"),
+                ("moderator", "Moderator"),
+                ("leader", "Leader"),
+            )
+            for verb in ("add", "remove")
+        ],
+    ]
+
+
+urlpatterns: list[URLPattern] = [
+    *routes("channels", CHANNELS),
+    re_path(
+        r"^channels\.list\.joined/?$",
+        v.ListJoinedView.as_view(kind=CHANNELS),
+        name="channels.list.joined",
+    ),
+    re_path(r"^channels\.join/?$", v.JoinView.as_view(kind=CHANNELS), name="channels.join"),
+    re_path(
+        r"^channels\.setDefault/?$",
+        v.SetDefaultView.as_view(kind=CHANNELS),
+        name="channels.setDefault",
+    ),
+    *routes("groups", GROUPS),
+]

@@ -102,7 +102,7 @@ def test_leaving_a_room_you_are_not_in_is_400(signed_in):
         f"/api/rooms/{channel.pk}/leave", "{}", content_type="application/x-www-form-urlencoded"
     )
 
-    assert_error(response, 400, "You are not in this room.", "error-user-not-in-room", "fail")
+    assert_error(response, 400, "You are not in this room", "error-user-not-in-room", "fail")
 
 
 def test_leaving_leaves_other_members_in_place(signed_in, user):

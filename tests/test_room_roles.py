@@ -30,7 +30,7 @@ def test_the_last_owner_cannot_leave_while_others_remain(as_user):
     assert response.json()["errorType"] == "error-you-are-last-owner"
     assert (
         response.json()["message"]
-        == "You are the last owner. Please set a new owner before leaving the room."
+        == "You are the last owner. Please set new owner before leaving the room."
     )
     assert Subscription.objects.filter(room=room, user=owner).exists()
 

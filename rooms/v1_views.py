@@ -1,0 +1,425 @@
+"""Rocket.Chat v1's channels.* (public rooms) and groups.* (private groups): one set of views,
+told which kind of room they serve. Every rule lives in rooms.services and rooms.access, shared
+with the 0.1 API; these views look rooms up the v1 way, parse, call, and shape.
+
+A private group is invisible to non-members: every groups.* lookup answers a non-member as if
+the group did not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.db.models import QuerySet
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from accounts.serializers import user_brief
+from chat_project.fields import TimestampField
+from chat_project.timestamps import iso_ms
+from chat_project.v1 import (
+    V1View,
+    bool_param,
+    forbidden,
+    ok,
+    page_params,
+    paginated,
+    text_param,
+    user_from_params,
+    v1_error,
+    v1_failure,
+)
+from permissions.checks import has_permission
+from rooms.access import can_read_room, is_member
+from rooms.models import Message, Room, Subscription
+from rooms.selectors import channel_history, room_members, with_member_counts
+from rooms.serializers import message_json, room_v1_json
+from rooms.services import (
+    archive_room,
+    create_room,
+    delete_room,
+    invite_users,
+    join_room,
+    leave_room,
+    remove_from_room,
+    set_room_role,
+    unarchive_room,
+    update_room,
+)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What differs between channels.* and groups.*: the room type and Rocket.Chat's words."""
+
+    t: str
+    one: str  # the answer's key for a room: "channel" / "group"
+    many: str  # ... for a list: "channels" / "groups"
+    noun: str  # in error texts: "channel" / "group"
+    archived_noun: str  # "channel" / "private group"
+
+
+CHANNELS = Kind(Room.Type.CHANNEL, "channel", "channels", "channel", "channel")
+GROUPS = Kind(Room.Type.GROUP, "group", "groups", "group", "private group")
+
+
+def user_of(request: Request) -> User:
+    return cast(User, request.user)
+
+
+class RoomView(V1View):
+    kind: Kind = CHANNELS
+
+    def find_room(self, *, checked_archived: bool = True) -> Room:
+        """The room named by `roomId` or `roomName`, of this view's kind and, for groups, one
+        the caller is in; Rocket.Chat's findChannelByIdOrName / findPrivateGroupByIdOrName."""
+        params = self.params()
+        room_id, room_name = text_param(params, "roomId"), text_param(params, "roomName")
+        if not room_id and not room_name:
+            raise v1_error(
+                'The parameter "roomId" or "roomName" is required',
+                "error-roomid-param-not-provided",
+            )
+        rooms = with_member_counts(Room.objects.filter(t=self.kind.t))
+        room = rooms.filter(pk=room_id).first() if room_id else rooms.filter(name=room_name).first()
+        if room is None or (self.kind is GROUPS and not is_member(user_of(self.request), room)):
+            raise v1_error(
+                'The required "roomId" or "roomName" param provided does not match any '
+                + self.kind.noun,
+                "error-room-not-found",
+            )
+        if checked_archived and room.archived:
+            raise v1_error(
+                f"The {self.kind.archived_noun}, {room.name}, is archived", "error-room-archived"
+            )
+        return room
+
+    def room_answer(self, room: Room) -> Response:
+        """`{"channel": {...}}` (or "group"), freshly read so it shows what just changed."""
+        fresh = with_member_counts(Room.objects.filter(pk=room.pk)).get()
+        return ok({self.kind.one: room_v1_json(fresh)})
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+ROOM_SORT = {
+    "name": "name",
+    "msgs": "msgs",
+    "ts": "ts",
+    "_updatedAt": "updated_at",
+    "usersCount": "users_count",
+}
+
+
+class ListView(RoomView):
+    """channels.list: every public channel for holders of view-c-room, else the caller's own.
+    groups.list: the caller's private groups."""
+
+    def get(self, request: Request) -> Response:
+        user = user_of(request)
+        rooms: QuerySet[Room] = Room.objects.filter(t=self.kind.t)
+        if self.kind is CHANNELS and not has_permission(user, "view-c-room"):
+            if not has_permission(user, "view-joined-room"):
+                raise forbidden()
+            rooms = rooms.filter(subscriptions__user=user)
+        elif self.kind is GROUPS:
+            rooms = rooms.filter(subscriptions__user=user)
+        page = page_params(self.params(), sortable=ROOM_SORT, default_sort=["name"])
+        return paginated(self.kind.many, with_member_counts(rooms), page, room_v1_json)
+
+
+class ListJoinedView(RoomView):
+    """channels.list.joined: the public channels the caller is in."""
+
+    def get(self, request: Request) -> Response:
+        rooms = Room.objects.filter(t=self.kind.t, subscriptions__user=user_of(request))
+        page = page_params(self.params(), sortable=ROOM_SORT, default_sort=["name"])
+        return paginated(self.kind.many, with_member_counts(rooms), page, room_v1_json)
+
+
+class InfoView(RoomView):
+    def get(self, request: Request) -> Response:
+        return ok({self.kind.one: room_v1_json(self.find_room(checked_archived=False))})
+
+
+class HistoryQuery(serializers.Serializer):
+    latest = TimestampField(required=False)
+    oldest = TimestampField(required=False)
+    count = serializers.IntegerField(required=False, min_value=0)
+    offset = serializers.IntegerField(required=False, min_value=0)
+
+
+class HistoryView(RoomView):
+    """channels.history: `latest`, `oldest`, `inclusive`, `count` (default 20, at most 100),
+    `offset`; newest first."""
+
+    def get(self, request: Request) -> Response:
+        room = self.find_room(checked_archived=False)
+        if not can_read_room(user_of(request), room):
+            raise forbidden()
+        query = HistoryQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        messages = channel_history(
+            room,
+            latest=query.validated_data.get("latest"),
+            oldest=query.validated_data.get("oldest"),
+            inclusive=bool(bool_param(self.params(), "inclusive", False)),
+            offset=query.validated_data.get("offset", 0),
+            count=min(query.validated_data.get("count") or 20, 100),
+        )
+        return ok({"messages": [message_json(m) for m in messages]})
+
+
+class MessagesView(RoomView):
+    """channels.messages: the room's messages, paginated with a total, newest first."""
+
+    def get(self, request: Request) -> Response:
+        room = self.find_room(checked_archived=False)
+        if not can_read_room(user_of(request), room):
+            raise forbidden()
+        page = page_params(self.params(), sortable={"ts": "ts"}, default_sort=["-ts"])
+        messages = Message.objects.filter(room=room).select_related("author", "edited_by")
+        return paginated("messages", messages, page, message_json)
+
+
+def member_json(user: User) -> dict[str, Any]:
+    return user_brief(user) | {"status": "offline"}
+
+
+class MembersView(RoomView):
+    """channels.members: the room's members, paginated, by username."""
+
+    def get(self, request: Request) -> Response:
+        room = self.find_room(checked_archived=False)
+        if not can_read_room(user_of(request), room):
+            raise forbidden()
+        page = page_params(
+            self.params(), sortable={"username": "username"}, default_sort=["username"]
+        )
+        return paginated("members", room_members(room), page, member_json)
+
+
+class ModeratorsView(RoomView):
+    def get(self, request: Request) -> Response:
+        room = self.find_room()
+        moderators = (
+            room_members(room).filter(subscriptions__roles="moderator").order_by("username")
+        )
+        return ok({"moderators": [user_brief(user) for user in moderators]})
+
+
+class RolesView(RoomView):
+    """channels.roles: the members who hold room roles, and which."""
+
+    def get(self, request: Request) -> Response:
+        room = self.find_room()
+        holders = (
+            Subscription.objects.filter(room=room, roles__isnull=False)
+            .distinct()
+            .select_related("user")
+            .prefetch_related("roles")
+            .order_by("user__username")
+        )
+        return ok(
+            {
+                "roles": [
+                    {
+                        "rid": room.pk,
+                        "u": user_brief(sub.user),
+                        "roles": sorted(role.pk for role in sub.roles.all()),
+                    }
+                    for sub in holders
+                ]
+            }
+        )
+
+
+class CountersView(RoomView):
+    """channels.counters: membership and message counts; another user's (`userId`) needs
+    view-room-administration. Unread counts are not tracked yet and answer 0."""
+
+    def get(self, request: Request) -> Response:
+        caller = user_of(request)
+        subject = caller
+        if text_param(self.params(), "userId"):
+            if not has_permission(caller, "view-room-administration"):
+                raise forbidden()
+            subject = user_from_params(self.params())
+        room = self.find_room()
+        subscription = Subscription.objects.filter(room=room, user=subject).first()
+        joined = subscription is not None
+        visible = joined or has_permission(caller, "view-room-administration")
+        return ok(
+            {
+                "joined": joined,
+                "members": getattr(room, "users_count", 0) if visible else None,
+                "unreads": 0 if subscription else None,
+                "unreadsFrom": iso_ms(subscription.ts) if subscription else None,
+                "msgs": room.msgs if visible else None,
+                "latest": iso_ms(room.lm or room.updated_at) if visible else None,
+                "userMentions": 0 if subscription else None,
+            }
+        )
+
+
+# --- membership ----------------------------------------------------------------------------------
+
+
+class CreateView(RoomView):
+    """channels.create / groups.create: `name`, `members` (usernames), `readOnly`."""
+
+    def post(self, request: Request) -> Response:
+        params = self.params()
+        name = text_param(params, "name")
+        if not name:
+            raise v1_failure('Param "name" is required')
+        members = params.get("members") or []
+        if isinstance(members, str):
+            members = [members]  # one member in a form
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise v1_failure('Param "members" must be an array if provided')
+        room = create_room(
+            creator=user_of(request),
+            name=name,
+            private=self.kind is GROUPS,
+            members=members,
+            read_only=bool(bool_param(params, "readOnly", False)),
+        )
+        return self.room_answer(room)
+
+
+class JoinView(RoomView):
+    def post(self, request: Request) -> Response:
+        room = self.find_room()
+        join_room(user=user_of(request), room=room)
+        return self.room_answer(room)
+
+
+class LeaveView(RoomView):
+    def post(self, request: Request) -> Response:
+        room = self.find_room()
+        leave_room(user=user_of(request), room=room)
+        return self.room_answer(room)
+
+
+class InviteView(RoomView):
+    def post(self, request: Request) -> Response:
+        room = self.find_room()
+        invite_users(by=user_of(request), room=room, users=[user_from_params(self.params())])
+        return self.room_answer(room)
+
+
+class KickView(RoomView):
+    def post(self, request: Request) -> Response:
+        room = self.find_room()
+        remove_from_room(by=user_of(request), room=room, user=user_from_params(self.params()))
+        return self.room_answer(room)
+
+
+class RoomRoleView(RoomView):
+    """addOwner/removeOwner, addModerator/removeModerator, addLeader/removeLeader."""
+
+    role = "owner"
+    held = True
+
+    def post(self, request: Request) -> Response:
+        room = self.find_room()
+        user = user_from_params(self.params())
+        set_room_role(by=user_of(request), room=room, user=user, role=self.role, held=self.held)
+        return ok()
+
+
+class DeleteView(RoomView):
+    def post(self, request: Request) -> Response:
+        delete_room(by=user_of(request), room=self.find_room(checked_archived=False))
+        return ok()
+
+
+class ArchiveView(RoomView):
+    def post(self, request: Request) -> Response:
+        archive_room(user=user_of(request), room=self.find_room())
+        return ok()
+
+
+class UnarchiveView(RoomView):
+    def post(self, request: Request) -> Response:
+        room = self.find_room(checked_archived=False)
+        if not room.archived:
+            raise v1_failure(f"The {self.kind.archived_noun}, {room.name}, is not archived")
+        unarchive_room(user=user_of(request), room=room)
+        return ok()
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+class RenameView(RoomView):
+    def post(self, request: Request) -> Response:
+        name = text_param(self.params(), "name")
+        if not name or not name.strip():
+            raise v1_failure('The bodyParam "name" is required')
+        room = self.find_room()
+        if room.name == name:
+            raise v1_failure(
+                f"The {self.kind.noun} name is the same as what it would be renamed to."
+            )
+        update_room(by=user_of(request), room=room, name=name)
+        return self.room_answer(room)
+
+
+class TextSettingView(RoomView):
+    """setTopic, setDescription, setAnnouncement: answer the new text under its own key."""
+
+    param = "topic"
+    field = "topic"
+
+    def post(self, request: Request) -> Response:
+        params: Mapping[str, Any] = self.params()
+        if self.param not in params:
+            raise v1_failure(f'The bodyParam "{self.param}" is required')
+        value = params.get(self.param) or ""
+        if not isinstance(value, str):
+            raise v1_failure(f'The bodyParam "{self.param}" must be a string')
+        room = self.find_room()
+        if getattr(room, self.field) == value and self.param != "announcement":
+            raise v1_failure(
+                f"The {self.kind.noun} {self.param} is the same as what it would be changed to."
+            )
+        update_room(by=user_of(request), room=room, **{self.field: value})
+        return ok({self.param: value})
+
+
+class SetReadOnlyView(RoomView):
+    def post(self, request: Request) -> Response:
+        read_only = bool_param(self.params(), "readOnly")
+        if read_only is None:
+            raise v1_failure('The bodyParam "readOnly" is required')
+        room = self.find_room()
+        if room.read_only == read_only:
+            raise v1_failure(
+                f"The {self.kind.noun} read only setting is the same as what it would be "
+                "changed to."
+            )
+        update_room(by=user_of(request), room=room, read_only=read_only)
+        return self.room_answer(room)
+
+
+class SetDefaultView(RoomView):
+    def post(self, request: Request) -> Response:
+        default = bool_param(self.params(), "default")
+        if default is None:
+            raise v1_failure(
+                'The bodyParam "default" is required', "error-channels-setdefault-is-same"
+            )
+        room = self.find_room()
+        if room.is_default == default:
+            raise v1_failure(
+                "The channel default setting is the same as what it would be changed to.",
+                "error-channels-setdefault-missing-default-param",
+            )
+        update_room(by=user_of(request), room=room, is_default=default)
+        return self.room_answer(room)
