@@ -170,7 +170,8 @@ class NotInRoom(ApiError):
 
 class LastOwner(ApiError):
     error_type = "error-you-are-last-owner"
-    message = "You are the last owner. Please set new owner before leaving the room."  # Rocket.Chat's words
+    # Rocket.Chat's words, to the letter.
+    message = "You are the last owner. Please set new owner before leaving the room."
 
 
 class RoomArchived(ApiError):

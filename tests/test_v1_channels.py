@@ -194,7 +194,7 @@ def test_list_query_counts_do_not_grow(as_user, owner, lobby, django_assert_num_
     api.get("/api/v1/channels.list")
     counts = []
     for extra in (0, 10):
-        for n in range(extra):
+        for _ in range(extra):
             room = RoomFactory()
             SubscriptionFactory(room=room)
         with CaptureQueriesContext(connection) as captured:
