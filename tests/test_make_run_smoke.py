@@ -4,28 +4,17 @@ curl walkthrough works against it line by line."""
 import json
 import os
 import re
-import secrets
-import signal
-import socket
 import subprocess
-import time
 import urllib.request
-from pathlib import Path
 
-import dj_database_url
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.servers import ROOT, make_run, own_database
+
 # Values that differ on every run: ids, tokens and times.
 WILDCARDS = {"authToken", "userId", "request_id", "_id", "ts", "_updatedAt", "lm"}
 
 pytestmark = pytest.mark.slow
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def walkthrough():
@@ -63,76 +52,18 @@ def same_shape(actual, expected):
 
 
 @pytest.fixture
-def database_url(tmp_path):
-    """A database of the smoke test's own: a SQLite file, or a new PostgreSQL database when the
-    suite runs against PostgreSQL."""
-    configured = os.environ.get("DATABASE_URL", "")
-    if not configured.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp_path / 'smoke.sqlite3'}"
-        return
-    import psycopg2
-
-    server = dj_database_url.parse(configured)
-    name = f"chat_smoke_{secrets.token_hex(4)}"
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=server["USER"],
-        password=server["PASSWORD"],
-        host=server["HOST"],
-        port=server["PORT"] or 5432,
-    )
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield configured.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
-
-
-@pytest.fixture
-def server(tmp_path, database_url):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
-    env |= {
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "DATABASE_URL": database_url,
-        "VAR_DIR": str(tmp_path / "var"),
-        "WEB_CONCURRENCY": "2",
-        "ADMIN_USERNAME": "sing",
-        "ADMIN_EMAIL": "sing@example.com",
-        "ADMIN_PASSWORD": "MySECRET",
-    }
-    log_path = tmp_path / "server.log"
-    log = log_path.open("a")
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/version", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"make run did not serve:\n{log_path.read_text()[-3000:]}")
-                time.sleep(0.3)
-        yield port, log_path
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
+def server(tmp_path):
+    with (
+        own_database(tmp_path) as database_url,
+        make_run(
+            tmp_path,
+            database_url,
+            ADMIN_USERNAME="sing",
+            ADMIN_EMAIL="sing@example.com",
+            ADMIN_PASSWORD="MySECRET",
+        ) as running,
+    ):
+        yield running
 
 
 def test_make_run_serves_the_readme_walkthrough_with_gunicorn(server):
