@@ -38,6 +38,22 @@ def user_json(user: User, *, full: bool = False) -> dict[str, Any]:
     return body
 
 
+def user_info_json(user: User, *, full: bool) -> dict[str, Any]:
+    """users.info's user: user_json, and whether the caller saw it in full (Rocket.Chat's
+    getFullUserData adds `canViewAllInfo`)."""
+    return user_json(user, full=full) | {"canViewAllInfo": full}
+
+
+def active_status_json(user: User) -> dict[str, Any]:
+    """users.setActiveStatus's user: `{_id, active}`."""
+    return {"_id": user.pk, "active": user.is_active}
+
+
+def login_token_json(user: User, secret: str) -> dict[str, Any]:
+    """users.createToken's `data`: `{userId, authToken}`."""
+    return {"userId": user.pk, "authToken": secret}
+
+
 def me_json(user: User) -> dict[str, Any]:
     """The signed-in user as /api/v1/me and the v1 login's `data.me` show them."""
     return user_json(user, full=True) | {"settings": {"preferences": {}}}

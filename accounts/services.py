@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -10,20 +11,24 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.login_guard import LoginGuard
 from accounts.models import LoginToken, User
-from accounts.selectors import user_for_login
+from accounts.selectors import find_user, user_for_login
 from accounts.tokens import (
     issue_login_token,
     purge_expired_login_tokens,
     revoke_login_token,
     verify_login_token,
 )
-from chat_project.errors import InvalidParams, LoginFailed, bulk_record_error
+from accounts.validators import validate_name
+from chat_project.errors import Forbidden, InvalidParams, LoginFailed, bulk_record_error
+from permissions.checks import has_permission
+from permissions.models import Role
 from rooms.services import join_default_rooms
 
 
@@ -215,3 +220,280 @@ def invalid_params_from(exc: ValidationError) -> InvalidParams:
     else:
         lines = list(exc.messages)
     return InvalidParams(lines[0], detailed_error="; ".join(lines))
+
+
+# --- the v1 API's users.*: errors in Rocket.Chat's words and error types --------------------------
+# (An InvalidParams with error_type "error-failure" is Rocket.Chat's API.v1.failure: its text is
+# answered bare; every other type is added in brackets by chat_project.v1.)
+
+
+def may_view_full_user_info(*, viewer: User, user: User) -> bool:
+    """Whether `viewer` may see `user`'s emails, roles and dates: their own, or anyone's with
+    view-full-other-user-info (Rocket.Chat's getFullUserData). No query after the first: the
+    viewer's permissions are kept for the request."""
+    return viewer.pk == user.pk or has_permission(viewer, "view-full-other-user-info")
+
+
+def check_username(username: str, *, user: User | None = None) -> None:
+    """Raises InvalidParams unless `username` follows the name rules and is free, or is already
+    `user`'s own (in another case)."""
+    try:
+        validate_name(username)
+    except ValidationError:
+        raise InvalidParams(
+            f"{html.escape(username)} is not a valid username",
+            error_type="error-input-is-not-a-valid-field",
+        ) from None
+    taken = User.objects.by_username(username)
+    if user is not None:
+        taken = taken.exclude(pk=user.pk)
+    if taken.exists():
+        raise InvalidParams(
+            f"{html.escape(username)} is already in use :(", error_type="error-field-unavailable"
+        )
+
+
+def check_email(email: str, *, user: User | None = None) -> None:
+    """Raises InvalidParams unless `email` is an address no one else (but `user`) uses."""
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidParams(f"Invalid email {email}", error_type="error-invalid-email") from None
+    taken = User.objects.by_email(email)
+    if user is not None:
+        taken = taken.exclude(pk=user.pk)
+    if taken.exists():
+        raise InvalidParams(
+            f"{html.escape(email)} is already in use :(", error_type="error-field-unavailable"
+        )
+
+
+def check_password(password: str, user: User) -> None:
+    """Raises InvalidParams unless `password` passes AUTH_PASSWORD_VALIDATORS for `user`."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidParams(
+            " ".join(exc.messages), error_type="error-password-policy-not-met"
+        ) from None
+
+
+def checked_global_roles(names: list[str]) -> list[Role]:
+    """The global (Users) roles named. Raises InvalidParams if one is unknown or held in rooms."""
+    roles = list(Role.objects.filter(pk__in=names, scope=Role.Scope.USERS))
+    if set(names) - {role.pk for role in roles}:
+        raise InvalidParams(
+            "The field Roles consist invalid role id", error_type="error-action-not-allowed"
+        )
+    return roles
+
+
+def register_user(*, username: str, email: str, password: str, name: str = "") -> User:
+    """users.register: someone signing themselves up, unless REGISTRATION_ENABLED is off. They
+    get what every new user gets (create_user: the `user` role, the default rooms).
+
+    Raises InvalidParams: registration disabled, username taken or invalid, password rules,
+    email invalid or taken. Nothing is written unless all is valid.
+    """
+    if not settings.REGISTRATION_ENABLED:
+        raise InvalidParams(
+            "User registration is disabled", error_type="error-user-registration-disabled"
+        )
+    if User.objects.by_username(username).exists():
+        raise InvalidParams("Username is already in use", error_type="error-failure")
+    try:
+        validate_name(username)
+    except ValidationError:
+        raise InvalidParams(
+            f"{html.escape(username)} is not a valid username, use only letters, numbers, dots, "
+            "hyphens and underscores",
+            error_type="username-invalid",
+        ) from None
+    email = email.strip().lower()  # as Rocket.Chat's registerUser keeps it
+    check_email(email)
+    check_password(password, User(username=username, email=email, name=name))
+    return create_user(username=username, email=email, password=password, name=name.strip())
+
+
+def add_user(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    name: str,
+    roles: list[str] | None = None,
+    active: bool = True,
+    join_default_channels: bool = True,
+) -> User:
+    """users.create (its view checks create-user): a user with the given global roles (`user`
+    when none are given) and, unless told otherwise, the default rooms.
+
+    Raises InvalidParams: an empty name, username or password, unknown roles, username or email
+    invalid or taken, password rules. Nothing is written unless all is valid.
+    """
+    for field, value in (("Name", name), ("Username", username), ("Password", password)):
+        if not value.strip():
+            raise InvalidParams(
+                f"The field {field} is required", error_type="error-the-field-is-required"
+            )
+    global_roles = checked_global_roles(roles or ["user"])
+    check_username(username)
+    check_email(email)
+    user = User(username=username, email=email, name=name, is_active=active)
+    check_password(password, user)
+    user.set_password(password)
+    try:
+        user.full_clean()  # the rest of the model's rules (the name's length)
+    except ValidationError as exc:
+        raise invalid_params_from(exc) from None
+    try:
+        with transaction.atomic(durable=True):
+            user.save(force_insert=True)
+            user.roles.set(global_roles)
+            if join_default_channels:
+                join_default_rooms(users=[user])
+    except IntegrityError:  # a request racing this one took the name or the email
+        raise InvalidParams(
+            "Username or email is already in use.", error_type="error-field-unavailable"
+        ) from None
+    return user
+
+
+def update_user(
+    *,
+    by: User,
+    user_id: str,
+    keep_token: LoginToken | None = None,
+    name: str | None = None,
+    username: str | None = None,
+    email: str | None = None,
+    password: str | None = None,
+    current_password: str | None = None,
+    active: bool | None = None,
+    roles: list[str] | None = None,
+) -> User:
+    """users.update: changes what is given (None leaves it as it is) of the user `user_id`.
+
+    Anyone may change their own name, username, email and password; another user's, and
+    changing anyone's roles or active flag, needs edit-other-user-info. Changing one's own
+    password without that permission takes the current one (`currentPassword`), so that a
+    stolen token cannot lock the owner out. A new password ends the user's other logins: all of
+    them, or all but `keep_token` (the caller's own) when one changes one's own. Raises
+    Forbidden, or InvalidParams; nothing changes unless all is valid.
+    """
+    may_edit_others = has_permission(by, "edit-other-user-info")
+    if user_id != by.pk and not may_edit_others:
+        raise Forbidden()
+    user = find_user(user_id=user_id)
+    if user is None:
+        raise InvalidParams("Invalid user", error_type="error-invalid-user")
+    roles_change = roles is not None and set(roles) != {role.pk for role in user.roles.all()}
+    active_change = active is not None and active != user.is_active
+    if (roles_change or active_change) and not may_edit_others:
+        raise Forbidden()
+    new_roles = checked_global_roles(roles) if roles is not None and roles_change else None
+    fields: list[str] = []
+    if username is not None and username != user.username:
+        check_username(username, user=user)
+        user.username = username
+        fields.append("username")
+    if name is not None and name != user.name:
+        user.name = name
+        fields.append("name")
+    if email and email.strip() != user.email:  # an empty email is ignored, as Rocket.Chat does
+        check_email(email.strip(), user=user)
+        user.email = email.strip()
+        fields.append("email")
+    new_password = password if password and password.strip() else None  # blank: unchanged
+    if new_password is not None and not may_edit_others:
+        if not current_password:
+            raise InvalidParams(
+                "The current password is required to set a new one",
+                error_type="error-password-required",
+            )
+        if not user.check_password(current_password):
+            raise InvalidParams("Invalid password", error_type="error-invalid-password")
+    if new_password is not None:
+        check_password(new_password, user)
+        user.set_password(new_password)
+        fields.append("password")
+    try:
+        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise invalid_params_from(exc) from None
+    try:
+        with transaction.atomic(durable=True):
+            if fields or roles_change:
+                user.save(update_fields=[*fields, "updated_at"])
+            if new_roles is not None:
+                user.roles.set(new_roles)
+            if new_password is not None:
+                other_logins = LoginToken.objects.filter(user=user)
+                if keep_token is not None:
+                    other_logins = other_logins.exclude(pk=keep_token.pk)
+                other_logins.delete()
+            if active is not None and active_change:
+                change_active_status(user=user, active=active)
+    except IntegrityError:  # a request racing this one took the name or the email
+        raise InvalidParams(
+            "Username or email is already in use.", error_type="error-field-unavailable"
+        ) from None
+    return find_user(user_id=user.pk) or user  # afresh, with the roles as they are now
+
+
+def set_user_active_status(*, user_id: str, active: bool) -> User:
+    """users.setActiveStatus (its view checks edit-other-user-info). Raises InvalidParams for
+    an unknown user or the last active admin (see change_active_status)."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise InvalidParams("User not found", error_type="error-failure")
+    with transaction.atomic(durable=True):
+        change_active_status(user=user, active=active)
+    return user
+
+
+def change_active_status(*, user: User, active: bool) -> None:
+    """Sets `user`'s active flag, inside the caller's transaction. An inactive user cannot log
+    in; deactivating also deletes their tokens, so that reactivating revives none of them.
+    Raises InvalidParams rather than deactivate the last active admin."""
+    if not active:
+        # Locking the active admins makes two admins deactivating each other take turns, so
+        # that one of them stays.
+        admins = set(
+            User.objects.select_for_update()
+            .filter(is_active=True, roles="admin")
+            .values_list("pk", flat=True)
+        )
+        if admins == {user.pk}:
+            raise InvalidParams(
+                "Leaving the app without an active admin is not allowed",
+                error_type="error-action-not-allowed",
+            )
+        LoginToken.objects.filter(user=user).delete()
+    user.is_active = active
+    user.save(update_fields=["is_active", "updated_at"])
+
+
+def delete_user(*, user: User) -> None:
+    """users.delete (its view checks delete-user): the user goes, with their logins, memberships
+    and roles; their messages stay, without an author. Raises InvalidParams for the last admin.
+    """
+    with transaction.atomic(durable=True):
+        admins = set(
+            User.objects.select_for_update().filter(roles="admin").values_list("pk", flat=True)
+        )
+        if admins == {user.pk}:
+            raise InvalidParams(
+                "Leaving the app without admins is not allowed",
+                error_type="error-action-not-allowed",
+            )
+        user.delete()
+
+
+def issue_token_for(*, by: User, user: User) -> str:
+    """users.createToken: a new login token for `user`, returned once. One's own needs nothing
+    more (it is another login); anyone else's needs user-generate-access-token. Raises
+    Forbidden."""
+    if by.pk != user.pk and not has_permission(by, "user-generate-access-token"):
+        raise Forbidden()
+    return issue_login_token(user=user)

@@ -1,11 +1,25 @@
 """Routes under /api/v1/ for sessions and users."""
 
-from django.urls import re_path
+from django.urls import URLPattern, re_path
 
 from accounts import v1_views
+
+
+def users_route(name: str, view: type[v1_views.V1View]) -> URLPattern:
+    """/api/v1/users.<name>, named `users.<name>` (the name RATELIMIT_RATES takes)."""
+    return re_path(rf"^users\.{name}/?$", view.as_view(), name=f"users.{name}")
+
 
 urlpatterns = [
     re_path(r"^login/?$", v1_views.LoginView.as_view(), name="v1-login"),
     re_path(r"^logout/?$", v1_views.LogoutView.as_view(), name="v1-logout"),
     re_path(r"^me/?$", v1_views.MeView.as_view(), name="v1-me"),
+    users_route("register", v1_views.UsersRegisterView),
+    users_route("create", v1_views.UsersCreateView),
+    users_route("info", v1_views.UsersInfoView),
+    users_route("list", v1_views.UsersListView),
+    users_route("update", v1_views.UsersUpdateView),
+    users_route("delete", v1_views.UsersDeleteView),
+    users_route("setActiveStatus", v1_views.UsersSetActiveStatusView),
+    users_route("createToken", v1_views.UsersCreateTokenView),
 ]

@@ -207,9 +207,16 @@ NAME_MAX_LENGTH = 64
 
 # The longest message accepted, in characters (Rocket.Chat's Message_MaxAllowedSize default).
 MESSAGE_MAX_LENGTH = env_int("MESSAGE_MAX_LENGTH", 5000, minimum=1)
+# May authors edit / delete their own messages (Rocket.Chat's Message_AllowEditing/Deleting)?
+MESSAGE_ALLOW_EDITING = env_bool("MESSAGE_ALLOW_EDITING", default=True)
+MESSAGE_ALLOW_DELETING = env_bool("MESSAGE_ALLOW_DELETING", default=True)
 
 # The most records one bulk/register or bulk/createRoom call may carry.
 BULK_MAX = env_int("BULK_MAX", 1000, minimum=1)
+
+# Whether anyone may sign themselves up with POST /api/v1/users.register (Rocket.Chat's
+# Accounts_RegistrationForm: "Public" when true, "Disabled" when false).
+REGISTRATION_ENABLED = env_bool("REGISTRATION_ENABLED", default=True)
 
 # --- rate limits ---------------------------------------------------------------------------------
 

@@ -31,20 +31,35 @@ MAX_COUNT = 100
 FORBIDDEN_TEXT = "User does not have the permissions required for this action"
 
 
+class V1Error(ApiError):
+    """An error already in Rocket.Chat v1's words: V1View answers it as it is."""
+
+
 def v1_error(
-    message: str, error_type: str, *, status_code: int = 400, status: str = "fail"
-) -> ApiError:
+    message: str,
+    error_type: str,
+    *,
+    status_code: int = 400,
+    status: str = "fail",
+    detailed_error: str = "",
+) -> V1Error:
     """An error as Rocket.Chat v1 words it: `error` is the message with the errorType in
     brackets, as its Meteor.Error answers read."""
-    error = ApiError(message, error=f"{message} [{error_type}]", error_type=error_type)
+    error = V1Error(
+        message,
+        error=f"{message} [{error_type}]",
+        error_type=error_type,
+        detailed_error=detailed_error,
+    )
     error.status_code, error.status = status_code, status
     return error
 
 
-def v1_failure(message: str, error_type: str = "error-failure") -> ApiError:
+def v1_failure(
+    message: str, error_type: str = "error-failure", *, detailed_error: str = ""
+) -> V1Error:
     """An error as Rocket.Chat's API.v1.failure(text) words it: the bare text."""
-    error = ApiError(message, error=message, error_type=error_type)
-    return error
+    return V1Error(message, error=message, error_type=error_type, detailed_error=detailed_error)
 
 
 def forbidden() -> ApiError:
@@ -54,14 +69,20 @@ def forbidden() -> ApiError:
 def as_v1_error(exc: ApiError) -> ApiError:
     """A shared service's error in v1's words: not-found becomes 400 as in Rocket.Chat, a
     missing permission its 403 text, and every other error gets its type in brackets."""
-    if exc.status_code in (401, 413, 429) or exc.status_code >= 500:
+    if isinstance(exc, V1Error) or exc.status_code in (401, 413, 429) or exc.status_code >= 500:
         return exc
     if isinstance(exc, Forbidden):
         return forbidden()
-    if exc.error.endswith("]") or exc.error_type == "error-failure":
-        return exc  # already in v1's words
+    if exc.error_type == "error-failure":
+        return exc  # a service's API.v1.failure-style text
     status_code = 403 if exc.status_code == 403 else 400
-    return v1_error(exc.message, exc.error_type, status_code=status_code, status=exc.status)
+    return v1_error(
+        exc.message,
+        exc.error_type,
+        status_code=status_code,
+        status=exc.status,
+        detailed_error=exc.detailed_error,
+    )
 
 
 class V1View(APIView):
@@ -96,6 +117,8 @@ def text_param(params: Mapping[str, Any], name: str, *, required: bool = False) 
         return None
     if not isinstance(value, str):
         raise v1_error(f'The "{name}" parameter must be a string', "error-invalid-params")
+    if "\x00" in value:  # no database stores it, and no name or id holds one
+        raise v1_error(f'The "{name}" parameter must not contain NUL', "error-invalid-params")
     return value
 
 

@@ -11,6 +11,8 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from permissions.models import Permission, Role
+from permissions.selectors import role_in_use
+from permissions.services import delete_role, set_role_permissions
 
 
 class RoleForm(forms.ModelForm):
@@ -61,12 +63,15 @@ class RoleAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        form.instance.permissions.set(form.cleaned_data["permissions"])
+        set_role_permissions(role=form.instance, permissions=form.cleaned_data["permissions"])
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and obj.protected:
-            return False  # the built-in roles
+        if obj is not None and (obj.protected or role_in_use(obj)):
+            return False  # the built-in roles, and those someone holds (as roles.delete says)
         return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Role) -> None:
+        delete_role(role=obj)
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)

@@ -21,6 +21,8 @@ class Role(models.Model):
     protected = models.BooleanField(
         default=False, editable=False, help_text="Built in: cannot be deleted."
     )
+    # Rocket.Chat's _updatedAt: what roles.sync compares its updatedSince with.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -37,6 +39,9 @@ class Permission(models.Model):
     description = models.CharField(
         max_length=250, blank=True, help_text="What it guards here, or that it is not enforced yet."
     )
+    # Rocket.Chat's _updatedAt, for permissions.listAll's updatedSince. Saving the row sets it;
+    # a change of its roles alone goes through permissions.services, which sets it too.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["id"]

@@ -1,13 +1,25 @@
-"""Every change to roles and permissions goes through these functions."""
+"""Every change to roles and permissions goes through these functions: the v1 API, the Django
+admin and the `roles` / `permissions` commands all call them.
+
+Errors are InvalidParams with Rocket.Chat's errorType and a message that names what was wrong;
+the v1 views put some of them in Rocket.Chat's exact words.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Sequence
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import User
 from chat_project.errors import InvalidParams
 from permissions.models import Permission, Role
+from permissions.selectors import role_in_use
+from rooms.models import Room, Subscription
+
+ADMIN = "admin"
 
 
 def get_role(name: str) -> Role:
@@ -35,67 +47,196 @@ def get_user(username: str) -> User:
     return user
 
 
+# --- roles ---------------------------------------------------------------------------------------
+
+
 def create_role(*, name: str, scope: str = Role.Scope.USERS, description: str = "") -> Role:
-    """A new role (never protected: only the built-in ones are). Raises InvalidParams."""
+    """A new role (never protected: only the built-in ones are). Raises InvalidParams:
+    error-invalid-scope, error-invalid-role-properties (a bad name or too long a description),
+    error-duplicate-role-names-not-allowed."""
+    if scope not in Role.Scope.values:
+        raise InvalidParams(
+            f"Invalid scope {scope!r}: use Users or Subscriptions.",
+            error_type="error-invalid-scope",
+        )
     role = Role(name=name, scope=scope, description=description)
     try:
         role.full_clean(validate_unique=False)
     except ValidationError as exc:
         raise InvalidParams(
-            "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()),
+            error_type="error-invalid-role-properties",
         ) from None
     try:
         with transaction.atomic():
             role.save(force_insert=True)
     except IntegrityError:
         raise InvalidParams(
-            f"Role '{name}' already exists.", error_type="error-duplicate-role"
+            f"Role '{name}' already exists.", error_type="error-duplicate-role-names-not-allowed"
         ) from None
     return role
 
 
 def delete_role(*, role: Role) -> None:
-    """Deletes a role an administrator made. Raises InvalidParams for a built-in one."""
+    """Deletes a role an administrator made and nobody holds any more (Rocket.Chat's rule); the
+    permissions it held lose it. Raises InvalidParams: error-role-protected for a built-in
+    role, error-role-in-use while a user or a room membership holds it."""
     if role.protected:
         raise InvalidParams(
             f"Role '{role.name}' is built in and cannot be deleted.",
             error_type="error-role-protected",
         )
-    role.delete()
+    with transaction.atomic():
+        # The lock keeps anyone from taking the role up between the check and the delete.
+        list(Role.objects.select_for_update().filter(pk=role.pk).values_list("pk"))
+        if role_in_use(role):
+            raise InvalidParams(
+                f"Role '{role.name}' is still held: take it from its holders first.",
+                error_type="error-role-in-use",
+            )
+        held = list(role.permissions.values_list("pk", flat=True))
+        role.delete()
+        touch_permissions(held)
 
 
-def add_user_to_role(*, user: User, role: Role) -> bool:
-    """Gives `user` the global role. Returns False if they had it already."""
-    if role.scope != Role.Scope.USERS:
+def add_user_to_role(*, user: User, role: Role, room: Room | None = None) -> bool:
+    """Gives `user` the role: globally for a Users role, in `room` (which they must be in) for
+    a Subscriptions role. Returns False if they had it already. Raises InvalidParams:
+    error-invalid-role when the scope and `room` disagree, error-invalid-user for a non-member."""
+    check_scope(role, room)
+    with transaction.atomic():
+        if room is None:
+            if user.roles.filter(pk=role.pk).exists():
+                return False
+            user.roles.add(role)
+            touch_user(user)
+            return True
+        membership = membership_of(user, room)
+        if membership.roles.filter(pk=role.pk).exists():
+            return False
+        membership.roles.add(role)
+        return True
+
+
+def remove_user_from_role(*, user: User, role: Role, room: Room | None = None) -> bool:
+    """Takes the role from `user` (in `room` for a Subscriptions role). Returns False if they
+    did not hold it. The last holder of `admin` keeps it. Raises InvalidParams:
+    error-invalid-role, error-admin-required."""
+    check_scope(role, room)
+    with transaction.atomic():
+        if room is not None:
+            held = Subscription.roles.through.objects.filter(
+                subscription__room=room, subscription__user=user, role=role
+            )
+            return bool(held.delete()[0])
+        if role.pk == ADMIN:
+            # Locked, so that two admins removing each other cannot both succeed.
+            list(Role.objects.select_for_update().filter(pk=ADMIN).values_list("pk"))
+        if not user.roles.filter(pk=role.pk).exists():
+            return False
+        if role.pk == ADMIN and role.users.count() == 1:
+            raise InvalidParams(
+                "You need to have at least one admin", error_type="error-admin-required"
+            )
+        user.roles.remove(role)
+        touch_user(user)
+        return True
+
+
+def check_scope(role: Role, room: Room | None) -> None:
+    if role.scope == Role.Scope.SUBSCRIPTIONS and room is None:
         raise InvalidParams(
             f"Role '{role.name}' is held within rooms, not globally.",
             error_type="error-invalid-role",
         )
-    if user.roles.filter(pk=role.pk).exists():
-        return False
-    user.roles.add(role)
-    return True
+    if role.scope == Role.Scope.USERS and room is not None:
+        raise InvalidParams(
+            f"Role '{role.name}' is held globally, not within rooms.",
+            error_type="error-invalid-role",
+        )
 
 
-def remove_user_from_role(*, user: User, role: Role) -> bool:
-    """Takes the global role from `user`. Returns False if they did not have it."""
-    if not user.roles.filter(pk=role.pk).exists():
-        return False
-    user.roles.remove(role)
-    return True
+def membership_of(user: User, room: Room) -> Subscription:
+    membership = Subscription.objects.filter(room=room, user=user).first()
+    if membership is None:
+        raise InvalidParams("User is not part of given room", error_type="error-invalid-user")
+    return membership
+
+
+def touch_user(user: User) -> None:
+    """Moves the user's _updatedAt, as Rocket.Chat does when their roles change."""
+    User.objects.filter(pk=user.pk).update(updated_at=timezone.now())
+
+
+# --- permissions ---------------------------------------------------------------------------------
 
 
 def grant_permission(*, permission: Permission, role: Role) -> bool:
     """Lets `role` do `permission`. Returns False if it could already."""
-    if permission.roles.filter(pk=role.pk).exists():
-        return False
-    permission.roles.add(role)
-    return True
+    with transaction.atomic():
+        if permission.roles.filter(pk=role.pk).exists():
+            return False
+        permission.roles.add(role)
+        touch_permissions([permission.pk])
+        return True
 
 
 def revoke_permission(*, permission: Permission, role: Role) -> bool:
     """Stops `role` doing `permission`. Returns False if it could not anyway."""
-    if not permission.roles.filter(pk=role.pk).exists():
-        return False
-    permission.roles.remove(role)
-    return True
+    with transaction.atomic():
+        if not permission.roles.filter(pk=role.pk).exists():
+            return False
+        permission.roles.remove(role)
+        touch_permissions([permission.pk])
+        return True
+
+
+def set_permission_roles(*, changes: Sequence[tuple[str, Collection[str]]]) -> None:
+    """Gives each named permission exactly the roles named with it (permissions.update), all or
+    nothing, in a fixed number of queries however many there are. Raises InvalidParams before
+    changing anything: error-invalid-permission for an unknown or repeated permission,
+    error-invalid-role for an unknown role."""
+    names = [name for name, _ in changes]
+    wanted = {role for _, roles in changes for role in roles}
+    with transaction.atomic():
+        found = set(
+            Permission.objects.select_for_update().filter(pk__in=names).values_list("pk", flat=True)
+        )
+        for index, name in enumerate(names):
+            if name not in found:
+                raise InvalidParams(
+                    f"Permission '{name}' does not exist.", error_type="error-invalid-permission"
+                )
+            if name in names[:index]:
+                raise InvalidParams(
+                    f"Permission '{name}' is listed twice.", error_type="error-invalid-permission"
+                )
+        unknown = wanted - set(Role.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        if unknown:
+            raise InvalidParams(
+                f"Role '{min(unknown)}' does not exist.", error_type="error-invalid-role"
+            )
+        holds = Permission.roles.through
+        holds.objects.filter(permission_id__in=names).delete()
+        holds.objects.bulk_create(
+            [holds(permission_id=name, role_id=role) for name, roles in changes for role in roles]
+        )
+        touch_permissions(names)
+
+
+def set_role_permissions(*, role: Role, permissions: Iterable[Permission]) -> None:
+    """Makes `role` hold exactly `permissions` (the admin's two-pane selector)."""
+    permissions = list(permissions)
+    wanted = {permission.pk for permission in permissions}
+    with transaction.atomic():
+        held = set(role.permissions.values_list("pk", flat=True))
+        role.permissions.set(permissions)
+        touch_permissions(held ^ wanted)
+
+
+def touch_permissions(names: Iterable[str]) -> None:
+    """Moves the permissions' _updatedAt, so permissions.listAll's updatedSince sees a change
+    of their roles (a change through the M2M alone would not save the rows)."""
+    names = list(names)
+    if names:
+        Permission.objects.filter(pk__in=names).update(updated_at=timezone.now())

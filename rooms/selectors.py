@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import datetime
 
 from django.db.models import Count, QuerySet
+from django.db.models.functions import Lower
 
 from accounts.models import User
 from rooms.models import Message, Room, Subscription
@@ -43,7 +45,7 @@ def room_history(
     messages before it, for paging back; with `oldest` alone it is the first messages after it,
     for paging forward, so a client following either way never skips a message.
     """
-    messages = Message.objects.filter(room=room).select_related("author")
+    messages = Message.objects.filter(room=room).select_related("author", "edited_by")
     if latest is not None:
         messages = messages.filter(ts__lt=latest)
     if oldest is not None:
@@ -79,3 +81,28 @@ def channel_history(
     if oldest is not None:
         messages = messages.filter(ts__gte=oldest) if inclusive else messages.filter(ts__gt=oldest)
     return list(messages.order_by("-ts")[offset : offset + count])
+
+
+# Message ids are Meteor ids, or (chat.sendMessage) a client's own of at most 32 letters and digits.
+MESSAGE_ID_SHAPE = re.compile(r"[0-9A-Za-z]{1,32}")
+
+
+def message_by_id(message_id: str) -> Message | None:
+    """The message with this id, fetched with its room, author and editor. One query, none for
+    an id no message can have (NUL bytes and the like never reach the database)."""
+    if not MESSAGE_ID_SHAPE.fullmatch(message_id):
+        return None
+    return (
+        Message.objects.select_related("room", "author", "edited_by").filter(pk=message_id).first()
+    )
+
+
+def room_by_id_or_name(value: str) -> Room | None:
+    """Rocket.Chat's findOneByIdOrName: the room with this id, else the one with this name
+    (regardless of case, as names are unique). At most two queries."""
+    if not value or len(value) > 64 or "\x00" in value:
+        return None
+    room = Room.objects.filter(pk=value).first()
+    if room is None:
+        room = Room.objects.alias(lower=Lower("name")).filter(lower=value.lower()).first()
+    return room

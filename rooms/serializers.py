@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from chat_project.timestamps import iso_ms
+from chat_project.timestamps import ONE_MS, iso_ms
 from rooms.models import Message, Room
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def room_json(room: Room, usernames: list[str]) -> dict[str, Any]:
@@ -33,8 +36,11 @@ def room_json(room: Room, usernames: list[str]) -> dict[str, Any]:
 
 
 def message_json(message: Message) -> dict[str, Any]:
+    """A message as Rocket.Chat shows it, 0.1 and v1 alike. Rocket.Chat's optional fields appear
+    only when they apply: alias, emoji, avatar, groupable and attachments when given, editedAt and
+    editedBy once edited. Fetch `author` and `edited_by` with the message (select_related)."""
     author = message.author
-    return {
+    body: dict[str, Any] = {
         "_id": message.pk,
         "rid": message.room_id,
         "msg": message.msg,
@@ -47,6 +53,26 @@ def message_json(message: Message) -> dict[str, Any]:
         },
         "_updatedAt": iso_ms(message.updated_at),
     }
+    for key in ("alias", "emoji", "avatar"):
+        if getattr(message, key):
+            body[key] = getattr(message, key)
+    if message.groupable is not None:
+        body["groupable"] = message.groupable
+    if message.attachments:
+        body["attachments"] = message.attachments
+    if message.edited_at is not None:
+        editor = message.edited_by
+        body["editedAt"] = iso_ms(message.edited_at)
+        body["editedBy"] = {
+            "_id": editor.pk if editor else None,
+            "username": editor.username if editor else None,
+        }
+    return body
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since 1970, as JavaScript's Date.now() counts (chat.postMessage's `ts`)."""
+    return (moment - EPOCH) // ONE_MS
 
 
 def room_v1_json(room: Room) -> dict[str, Any]:

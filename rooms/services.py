@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.db.models.functions import Lower
+from django.db.models import F, Subquery
+from django.db.models.functions import Greatest, Lower
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.validators import validate_name
 from chat_project.errors import (
+    ApiError,
     CannotAccessRoom,
     Forbidden,
     InvalidParams,
     LastOwner,
     MessageTooLong,
+    NotFound,
     NotInRoom,
     RoomArchived,
     bulk_record_error,
 )
 from chat_project.timestamps import ONE_MS, now_ms
 from permissions.checks import has_permission
+from rooms.access import access_room
 from rooms.models import Message, Room, Subscription
+from rooms.selectors import MESSAGE_ID_SHAPE
 
 OWNER = "owner"  # the room role of a room's creator
 DUPLICATE_NAME = "error-duplicate-channel-name"
@@ -400,30 +405,317 @@ def members_by_record(records: list[dict[str, Any]]) -> list[set[str]]:
     return members
 
 
-def check_message_text(text: str) -> str:
-    """The text of a new message, or InvalidParams / MessageTooLong saying what is wrong."""
-    if not text.strip():
+# --- messages ------------------------------------------------------------------------------------
+
+
+class MessageNotFound(NotFound):
+    error_type = "error-message-not-found"
+    message = "Message not found."
+
+
+class MessageIdTaken(InvalidParams):
+    error_type = "error-duplicate-message-id"
+    message = "A message with this _id already exists."
+
+
+class MessageActionNotAllowed(ApiError):
+    """Rocket.Chat's error-action-not-allowed, with the 403 of a missing permission."""
+
+    status_code = 403
+    status = "error"
+    error_type = "error-action-not-allowed"
+    message = "Not allowed"  # Rocket.Chat's words for a refused delete
+
+
+class MessageEditingNotAllowed(MessageActionNotAllowed):
+    message = "Message editing not allowed"  # Rocket.Chat's words
+
+
+class DeletingAsAuthorNotAllowed(MessageActionNotAllowed):
+    # Rocket.Chat's words, to the letter.
+    message = (
+        'Unauthorized. You must have the permission "force-delete-message" to delete '
+        "other's message as them."
+    )
+
+
+class MessageAuthorGone(InvalidParams):
+    error_type = "error-invalid-user"
+    message = "User not found"  # Rocket.Chat's words
+
+
+NUL_TEXT = "Null characters are not allowed."
+READ_ONLY_DELETE = "You can't delete messages because the room is readonly."  # Rocket.Chat's
+INVALID_HREF = "Invalid href value provided"  # Rocket.Chat's words
+
+# Links a client renders as href (Rocket.Chat's validFullURLParam and, for the avatar,
+# validPartialURLParam): http(s) only, so never javascript: or data:.
+FULL_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+URL_OR_PATH = re.compile(r"(?:https?://|/)\S*", re.IGNORECASE)
+
+# What an attachment may carry (Rocket.Chat's validateAttachment): each key's JSON types; "url"
+# means a string FULL_URL accepts. Other keys are stored as given.
+ATTACHMENT_KEYS: dict[str, tuple[type, ...] | str] = {
+    "color": (str,),
+    "text": (str,),
+    "ts": (str, int, float),
+    "thumb_url": "url",
+    "button_alignment": (str,),
+    "actions": (list,),
+    "message_link": "url",
+    "collapsed": (bool,),
+    "author_name": (str,),
+    "author_link": "url",
+    "author_icon": "url",
+    "title": (str,),
+    "title_link": "url",
+    "title_link_download": (bool,),
+    "image_dimensions": (dict,),
+    "image_url": "url",
+    "image_preview": (str,),
+    "image_type": (str,),
+    "image_size": (int, float),
+    "audio_url": "url",
+    "audio_type": (str,),
+    "audio_size": (int, float),
+    "video_url": "url",
+    "video_type": (str,),
+    "video_size": (int, float),
+    "fields": (list,),
+}
+ACTION_KEYS: dict[str, tuple[type, ...] | str] = {
+    "type": (str,),
+    "text": (str,),
+    "url": "url",
+    "image_url": "url",
+    "is_webview": (bool,),
+    "webview_height_ratio": (str,),
+    "msg": (str,),
+    "msg_in_chat_window": (bool,),
+}
+FIELD_KEYS: dict[str, tuple[type, ...] | str] = {
+    "short": (bool,),
+    "title": (str,),
+    "value": (str, int, float, bool),
+}
+
+
+def check_message_text(text: str, *, allow_empty: bool = False) -> str:
+    """The text of a message, or InvalidParams / MessageTooLong saying what is wrong. It may be
+    empty only where something else carries the message (`allow_empty`: attachments)."""
+    if not text.strip() and not allow_empty:
         raise InvalidParams("The message is empty.")
     if len(text) > settings.MESSAGE_MAX_LENGTH:
         raise MessageTooLong(
             f"Message size exceeds the allowed {settings.MESSAGE_MAX_LENGTH} characters."
         )
+    if "\x00" in text:
+        raise InvalidParams(NUL_TEXT)
     return text
 
 
-def send_message(*, user: User, room: Room, text: str) -> Message:
+def check_message_extras(
+    *, alias: str, emoji: str, avatar: str, attachments: list[Any], message_id: str | None
+) -> None:
+    """What chat.postMessage and chat.sendMessage may add to a message, checked as Rocket.Chat's
+    validateMessage does: the avatar and every link of an attachment an http(s) URL, each
+    attachment's keys of the right JSON type, its text within MESSAGE_MAX_LENGTH; and a client's
+    own message id of 1 to 32 letters and digits. Raises InvalidParams or MessageTooLong."""
+    for name, value in (("alias", alias), ("emoji", emoji), ("avatar", avatar)):
+        limit = int(getattr(Message._meta.get_field(name), "max_length", 0))
+        if len(value) > limit:
+            raise InvalidParams(f"{name}: at most {limit} characters.")
+    if avatar and not URL_OR_PATH.fullmatch(avatar):
+        raise InvalidParams(INVALID_HREF, detailed_error="avatar")
+    for index, attachment in enumerate(attachments):
+        where = f"attachments[{index}]"
+        check_json_keys(attachment, ATTACHMENT_KEYS, where)
+        text = attachment.get("text")
+        if text is not None and len(text) > settings.MESSAGE_MAX_LENGTH:
+            raise MessageTooLong(
+                f"{where}.text: exceeds the allowed {settings.MESSAGE_MAX_LENGTH} characters."
+            )
+        for number, action in enumerate(attachment.get("actions") or []):
+            check_json_keys(action, ACTION_KEYS, f"{where}.actions[{number}]")
+        for number, field in enumerate(attachment.get("fields") or []):
+            check_json_keys(field, FIELD_KEYS, f"{where}.fields[{number}]")
+            if not field.get("title") or field.get("value") in (None, ""):
+                raise InvalidParams(
+                    "Invalid attachment field, title and value is required",  # Rocket.Chat's
+                    detailed_error=f"{where}.fields[{number}]",
+                )
+    if contains_nul([alias, emoji, avatar, attachments]):
+        raise InvalidParams(NUL_TEXT)
+    if message_id is not None and not MESSAGE_ID_SHAPE.fullmatch(message_id):
+        raise InvalidParams("The message _id must be 1 to 32 letters or digits.")
+
+
+def check_json_keys(value: Any, kinds: dict[str, tuple[type, ...] | str], where: str) -> None:
+    """`value` is an object whose keys named in `kinds` hold what they should (null: absent)."""
+    if not isinstance(value, dict):
+        raise InvalidParams(f"{where}: must be an object.")
+    for key, kind in kinds.items():
+        item = value.get(key)
+        if item is None:
+            continue
+        if isinstance(kind, str):  # "url"
+            if not isinstance(item, str) or not FULL_URL.fullmatch(item):
+                raise InvalidParams(INVALID_HREF, detailed_error=f"{where}.{key}")
+        elif not isinstance(item, kind):
+            names = " or ".join(t.__name__ for t in kind)
+            raise InvalidParams(f"{where}.{key}: must be of type {names}.")
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether any string in a JSON value (keys included) holds a NUL character, which
+    PostgreSQL cannot store. Iterative, so no nesting depth can exhaust the stack."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def send_message(
+    *,
+    user: User,
+    room: Room,
+    text: str,
+    alias: str = "",
+    emoji: str = "",
+    avatar: str = "",
+    attachments: list[Any] | None = None,
+    groupable: bool | None = None,
+    message_id: str | None = None,
+) -> Message:
     """Stores a message by `user` in `room` (access already checked) and counts it.
+
+    The extras are Rocket.Chat's (chat.postMessage, chat.sendMessage): an alias shown instead of
+    the author's name, an emoji or avatar URL for the author, attachments (with which the text
+    may be empty), whether clients may group it, and a client-chosen id (MessageIdTaken if used).
 
     The room's row lock orders concurrent senders: each message gets a time later than the
     room's last one (the next millisecond if the clock has not moved on), and the message, `msgs`
     and `lm` are written in one transaction, so nothing is lost or double-counted.
     """
-    check_message_text(text)
+    attachments = attachments or []
+    check_message_text(text, allow_empty=bool(attachments))
+    check_message_extras(
+        alias=alias, emoji=emoji, avatar=avatar, attachments=attachments, message_id=message_id
+    )
+    if (alias or avatar) and not has_permission(user, "message-impersonate", room):
+        # Posting under another name or face is for bots and apps, as in Rocket.Chat.
+        raise Forbidden()
+    if message_id is not None and Message.objects.filter(pk=message_id).exists():
+        raise MessageIdTaken()
+    fields: dict[str, Any] = {"alias": alias, "emoji": emoji, "avatar": avatar}
+    fields |= {"attachments": attachments, "groupable": groupable}
+    if message_id is not None:
+        fields["id"] = message_id
     with transaction.atomic():
         last = Room.objects.select_for_update().values_list("lm", flat=True).get(pk=room.pk)
         ts = now_ms()
         if last is not None and ts <= last:
             ts = last + ONE_MS
-        message = Message.objects.create(room=room, author=user, msg=text, ts=ts)
+        try:
+            with transaction.atomic():  # a savepoint: a racing sender's id must not spoil ours
+                message = Message.objects.create(room=room, author=user, msg=text, ts=ts, **fields)
+        except IntegrityError:
+            if message_id is not None and Message.objects.filter(pk=message_id).exists():
+                raise MessageIdTaken() from None
+            raise
         Room.objects.filter(pk=room.pk).update(msgs=F("msgs") + 1, lm=ts, updated_at=ts)
     return message
+
+
+def message_editing_allowed() -> bool:
+    """Rocket.Chat's Message_AllowEditing (on by default): may authors edit their messages?"""
+    return bool(settings.MESSAGE_ALLOW_EDITING)
+
+
+def message_deleting_allowed() -> bool:
+    """Rocket.Chat's Message_AllowDeleting (on by default)."""
+    return bool(settings.MESSAGE_ALLOW_DELETING)
+
+
+def edit_message(*, user: User, message: Message, text: str) -> Message:
+    """Replaces the text of `message` (fetched with its room), marked as edited by `user`.
+
+    Rocket.Chat's rule: holders of edit-message (held in the message's room: its owners and
+    moderators by default), or the author while MESSAGE_ALLOW_EDITING is on; and, as for a new
+    message, only someone who may post in the room (access_room with for_write). The same text
+    again changes nothing. Raises MessageEditingNotAllowed, access_room's and
+    check_message_text's errors, or MessageNotFound when it was deleted meanwhile.
+    """
+    may_edit = has_permission(user, "edit-message", message.room) or (
+        message_editing_allowed() and message.author_id == user.pk
+    )
+    if not may_edit:
+        raise MessageEditingNotAllowed()
+    access_room(user, message.room_id, for_write=True)
+    if text == message.msg:
+        return message
+    check_message_text(text, allow_empty=bool(message.attachments))
+    now = now_ms()
+    changed = Message.objects.filter(pk=message.pk).update(
+        msg=text, edited_at=now, edited_by=user, updated_at=now
+    )
+    if not changed:
+        raise MessageNotFound()
+    message.msg, message.edited_at, message.edited_by, message.updated_at = text, now, user, now
+    return message
+
+
+def check_can_delete(user: User, message: Message) -> None:
+    """Rocket.Chat's canDeleteMessage: holders of force-delete-message always; others only while
+    MESSAGE_ALLOW_DELETING is on, with delete-message, or delete-own-message for their own, and
+    in a read-only room only with post-readonly. Every permission is the room's (room roles count).
+    Raises MessageActionNotAllowed, or CannotAccessRoom for the read-only room."""
+    room = message.room
+    if has_permission(user, "force-delete-message", room):
+        return
+    may_delete = message_deleting_allowed() and (
+        has_permission(user, "delete-message", room)
+        or (message.author_id == user.pk and has_permission(user, "delete-own-message", room))
+    )
+    if not may_delete:
+        raise MessageActionNotAllowed()
+    if room.read_only and not has_permission(user, "post-readonly", room):
+        raise CannotAccessRoom(READ_ONLY_DELETE)
+
+
+def delete_message(*, user: User, message: Message, as_author: bool = False) -> None:
+    """Deletes `message` (fetched with its room) and uncounts it, if check_can_delete lets `user`.
+
+    `as_author` (chat.delete's asUser) checks the deletion as the author's own instead, which
+    takes force-delete-message for someone else's message (DeletingAsAuthorNotAllowed) and an
+    author who still exists (MessageAuthorGone). Under the room's row lock, as send_message
+    takes it, the room's `msgs` goes down by exactly the one message deleted and `lm` becomes
+    the time of the newest one left; a message deleted meanwhile raises MessageNotFound.
+    """
+    actor = user
+    if as_author and message.author_id != user.pk:
+        if not has_permission(user, "force-delete-message", message.room):
+            raise DeletingAsAuthorNotAllowed()
+        if message.author is None:
+            raise MessageAuthorGone()
+        actor = message.author
+    check_can_delete(actor, message)
+    room_id = message.room_id
+    with transaction.atomic():
+        list(Room.objects.select_for_update().filter(pk=room_id).values_list("pk"))
+        _, deleted = Message.objects.filter(pk=message.pk).delete()
+        if not deleted.get(Message._meta.label):
+            raise MessageNotFound()  # a racing request deleted it first, and counted that
+        newest = Message.objects.filter(room_id=room_id).order_by("-ts").values("ts")[:1]
+        # Greatest: a count already wrong (rows written around the services) never goes below 0.
+        Room.objects.filter(pk=room_id).update(
+            msgs=Greatest(F("msgs") - 1, 0), lm=Subquery(newest), updated_at=now_ms()
+        )

@@ -7,61 +7,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('rooms', '0002_general_room'),
+        ("rooms", "0002_general_room"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='alias',
+            model_name="message",
+            name="alias",
             field=models.CharField(blank=True, max_length=250),
         ),
         migrations.AddField(
-            model_name='message',
-            name='attachments',
+            model_name="message",
+            name="attachments",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='message',
-            name='avatar',
+            model_name="message",
+            name="avatar",
             field=models.CharField(blank=True, max_length=1000),
         ),
         migrations.AddField(
-            model_name='message',
-            name='edited_at',
+            model_name="message",
+            name="edited_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='message',
-            name='edited_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="message",
+            name="edited_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='emoji',
+            model_name="message",
+            name="emoji",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='message',
-            name='groupable',
+            model_name="message",
+            name="groupable",
             field=models.BooleanField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='room',
-            name='announcement',
+            model_name="room",
+            name="announcement",
             field=models.CharField(blank=True, max_length=2000),
         ),
         migrations.AddField(
-            model_name='room',
-            name='description',
+            model_name="room",
+            name="description",
             field=models.CharField(blank=True, max_length=2000),
         ),
         migrations.AlterField(
-            model_name='message',
-            name='id',
-            field=models.CharField(default=chat_project.ids.random_id, editable=False, max_length=32, primary_key=True, serialize=False),
+            model_name="message",
+            name="id",
+            field=models.CharField(
+                default=chat_project.ids.random_id,
+                editable=False,
+                max_length=32,
+                primary_key=True,
+                serialize=False,
+            ),
         ),
     ]

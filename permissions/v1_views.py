@@ -1,0 +1,322 @@
+"""Rocket.Chat v1's roles.* and permissions.* endpoints. Every change goes through
+permissions.services (shared with the Django admin and the `roles` / `permissions` commands),
+every read through permissions.selectors; these views parse, call, and answer in Rocket.Chat's
+shapes and words.
+
+Where Rocket.Chat words an error differently from our services (whose texts also serve the
+commands), `in_rocket_chat_words` rewords it and keeps ours as `detailed_error`; where it answers
+with API.v1.failure (a bare text with its own errorType), `failure` builds that answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, cast
+
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from chat_project.errors import ApiError, api_error_from_drf
+from chat_project.fields import StrictCharField, TimestampField, batch_param
+from chat_project.v1 import (
+    V1Error,
+    V1View,
+    ok,
+    page_params,
+    paginated,
+    text_param,
+    user_from_params,
+    v1_error,
+)
+from permissions.checks import has_permission, requires
+from permissions.models import Role
+from permissions.selectors import permissions_with_roles, role_named, roles, users_in_role
+from permissions.serializers import permission_json, role_holder_json, role_json
+from permissions.services import (
+    ADMIN,
+    add_user_to_role,
+    create_role,
+    delete_role,
+    get_user,
+    remove_user_from_role,
+    set_permission_roles,
+)
+from rooms.access import get_room
+from rooms.models import Room
+
+
+def user_of(request: Request) -> User:
+    return cast(User, request.user)
+
+
+def failure(text: str, error_type: str, *, error: str | None = None, detail: str = "") -> V1Error:
+    """Rocket.Chat's API.v1.failure(text, errorType): `error` is the bare text (or, where
+    Rocket.Chat puts something else there, `error`), errorType the type."""
+    return V1Error(text, error=error or text, error_type=error_type, detailed_error=detail)
+
+
+@contextmanager
+def in_rocket_chat_words(words: Mapping[str, str]) -> Iterator[None]:
+    """A service's error whose errorType is in `words` becomes "<words[type]> [<type>]", as
+    Rocket.Chat's Meteor.Error answers read; our own text stays as the detail."""
+    try:
+        yield
+    except ApiError as exc:
+        if exc.error_type not in words:
+            raise
+        error = v1_error(words[exc.error_type], exc.error_type)
+        error.detailed_error = exc.message
+        raise error from None
+
+
+def not_allowed(reason: str, error_type: str) -> ApiError:
+    """A missing permission in Rocket.Chat's words for it at that place. Rocket.Chat answers
+    400 there; we answer every missing permission with 403."""
+    return v1_error(reason, error_type, status_code=403, status="error")
+
+
+def since_param(params: Mapping[str, Any], error_type: str) -> datetime | None:
+    """`updatedSince`, an ISO 8601 time; None when absent."""
+    raw = text_param(params, "updatedSince")
+    if raw is None:
+        return None
+    try:
+        return cast(datetime, TimestampField().run_validation(raw))
+    except serializers.ValidationError:
+        raise v1_error(
+            'The "updatedSince" query parameter must be a valid date.', error_type
+        ) from None
+
+
+def role_or_error(name: str) -> Role:
+    """The role named `name`, or Rocket.Chat's 400 for an unknown roleId."""
+    role = role_named(name)
+    if role is None:
+        raise v1_error("This role does not exist", "error-invalid-roleId")
+    return role
+
+
+def room_param(params: Mapping[str, Any], *names: str) -> Room | None:
+    """The room whose id is given under the first of `names` present; None if none is."""
+    room_id = next((text_param(params, name) for name in names if params.get(name)), None)
+    return get_room(room_id) if room_id else None
+
+
+# --- roles ---------------------------------------------------------------------------------------
+
+
+class RolesListView(V1View):
+    """GET roles.list: every role, for any signed-in user."""
+
+    def get(self, request: Request) -> Response:
+        return ok({"roles": [role_json(role, updated_at=False) for role in roles()]})
+
+
+class RolesSyncView(V1View):
+    """GET roles.sync?updatedSince=<ISO time>: the roles changed since then. Without
+    updatedSince both lists are empty, as in Rocket.Chat."""
+
+    def get(self, request: Request) -> Response:
+        since = since_param(self.params(), "error-updatedSince-param-invalid")
+        update = [] if since is None else [role_json(role) for role in roles(updated_since=since)]
+        # Deleted roles leave no trace to report (Rocket.Chat keeps a trash collection for it).
+        return ok({"roles": {"update": update, "remove": []}})
+
+
+class RoleInput(serializers.Serializer):
+    name = StrictCharField()
+    scope = StrictCharField(required=False, default=Role.Scope.USERS)
+    description = StrictCharField(required=False, allow_blank=True, default="")
+    mandatory2fa = serializers.BooleanField(required=False, default=False)
+
+
+class RolesCreateView(V1View):
+    """POST roles.create {name, scope?, description?}: a new role (Users scope by default)."""
+
+    permission_classes = [requires("access-permissions")]
+
+    def post(self, request: Request) -> Response:
+        given = RoleInput(data=self.params())
+        if not given.is_valid():
+            error = v1_error("The role properties are invalid.", "error-invalid-role-properties")
+            error.detailed_error = api_error_from_drf(
+                serializers.ValidationError(given.errors)
+            ).detailed_error
+            raise error
+        data = given.validated_data
+        if data["mandatory2fa"]:
+            error = v1_error("The role properties are invalid.", "error-invalid-role-properties")
+            error.detailed_error = "mandatory2fa: two-factor authentication is not available here."
+            raise error
+        words = {
+            "error-invalid-scope": "Invalid scope",
+            "error-invalid-role-properties": "The role properties are invalid.",
+            "error-duplicate-role-names-not-allowed": "Role name already exists",
+        }
+        with in_rocket_chat_words(words):
+            role = create_role(
+                name=data["name"], scope=data["scope"], description=data["description"]
+            )
+        return ok({"role": role_json(role)})
+
+
+class RolesDeleteView(V1View):
+    """POST roles.delete {roleId}: deletes a role that is neither built in nor held by anyone."""
+
+    permission_classes = [requires("access-permissions")]
+
+    def post(self, request: Request) -> Response:
+        role = role_or_error(cast(str, text_param(self.params(), "roleId", required=True)))
+        words = {
+            "error-role-protected": "Cannot delete a protected role",
+            "error-role-in-use": "Cannot delete role because it's in use",
+        }
+        with in_rocket_chat_words(words):
+            delete_role(role=role)
+        return ok()
+
+
+class RolesAddUserView(V1View):
+    """POST roles.addUserToRole {roleId | roleName, userId | username, roomId?}: gives the user
+    a global role, or with roomId a room role in a room they are in. Giving `admin` also takes
+    assign-admin-role."""
+
+    permission_classes = [requires("access-permissions")]
+
+    def post(self, request: Request) -> Response:
+        params = self.params()
+        user = user_from_params(params)
+        name = text_param(params, "roleId") or text_param(params, "roleName")
+        if not name:
+            # Rocket.Chat answers API.v1.failure('error-invalid-role-properties') here.
+            raise failure(
+                'The "roleId" parameter is required',
+                "error-invalid-role-properties",
+                error="error-invalid-role-properties",
+            )
+        role = role_named(name)
+        if role is None:
+            # Rocket.Chat's failure('error-role-not-found', 'Role not found') puts the type
+            # where the text goes; we keep its `error` and give errorType the type.
+            raise failure("Role not found", "error-role-not-found", error="error-role-not-found")
+        caller = user_of(request)
+        if role.pk == ADMIN and not has_permission(caller, "assign-admin-role"):
+            raise not_allowed("Assigning admin is not allowed", "error-action-not-allowed")
+        room = room_param(params, "roomId")
+        if not add_user_to_role(user=user, role=role, room=room):
+            raise v1_error("User already in role", "error-user-already-in-role")
+        return ok({"role": role_json(role)})
+
+
+class RolesRemoveUserView(V1View):
+    """POST roles.removeUserFromRole {roleId | roleName, username, roomId? (or scope)}: takes
+    the role away; the last admin keeps `admin`."""
+
+    permission_classes = [requires("access-permissions")]
+
+    def post(self, request: Request) -> Response:
+        params = self.params()
+        name = text_param(params, "roleId") or text_param(params, "roleName")
+        if not name:
+            raise failure(
+                'The "roleId" parameter is required',
+                "error-invalid-role-properties",
+                error="error-invalid-role-properties",
+            )
+        username = cast(str, text_param(params, "username", required=True))
+        with in_rocket_chat_words({"error-invalid-user": "There is no user with this username"}):
+            user = get_user(username)
+        role = role_or_error(name)
+        room = room_param(params, "roomId", "scope")  # Rocket.Chat calls the room id `scope`
+        if not remove_user_from_role(user=user, role=role, room=room):
+            raise v1_error("User is not in this role", "error-user-not-in-role")
+        return ok({"role": role_json(role)})
+
+
+HOLDER_SORT = {"username": "username", "name": "name", "createdAt": "created_at"}
+
+
+class RolesUsersView(V1View):
+    """GET roles.getUsersInRole?role=<name>[&roomId=]: who holds the role (in that room, for a
+    room role), by username, paginated."""
+
+    permission_classes = [requires("access-permissions")]
+
+    def get(self, request: Request) -> Response:
+        params = self.params()
+        name = text_param(params, "role")
+        if not name:
+            raise v1_error('Query param "role" is required', "error-param-not-provided")
+        caller = user_of(request)
+        if params.get("roomId") and not has_permission(caller, "view-other-user-channels"):
+            raise not_allowed("Not allowed", "error-not-allowed")
+        role = role_or_error(name)
+        room = room_param(params, "roomId")
+        page = page_params(params, sortable=HOLDER_SORT, default_sort=["username"])
+        return paginated("users", users_in_role(role, room), page, role_holder_json)
+
+
+# --- permissions ---------------------------------------------------------------------------------
+
+
+class PermissionsListAllView(V1View):
+    """GET permissions.listAll[?updatedSince=<ISO time>]: every permission with its roles, or
+    those changed since then."""
+
+    def get(self, request: Request) -> Response:
+        # Rocket.Chat's errorType here really is error-roomId-param-invalid.
+        since = since_param(self.params(), "error-roomId-param-invalid")
+        update = [permission_json(p) for p in permissions_with_roles(updated_since=since)]
+        return ok({"update": update, "remove": []})
+
+
+def invalid_body(detail: str) -> ApiError:
+    return failure("Invalid body params", "error-invalid-body-params", detail=detail)
+
+
+def permission_changes(data: Any) -> list[tuple[str, list[str]]]:
+    """permissions.update's `permissions`: [{"_id": name, "roles": [role names]}, ...], as a
+    JSON list (or, in a form, as a JSON string)."""
+    items = batch_param(data, "permissions")
+    if not isinstance(items, list):
+        raise invalid_body('"permissions" must be a list of {"_id", "roles"} objects.')
+    changes = []
+    for index, item in enumerate(items):
+        where = f"permissions[{index}]"
+        if not isinstance(item, Mapping) or set(item) != {"_id", "roles"}:
+            raise invalid_body(f'{where} must have "_id" and "roles", and nothing else.')
+        name, role_names = item["_id"], item["roles"]
+        if not isinstance(name, str) or not isinstance(role_names, list):
+            raise invalid_body(f'{where}: "_id" must be a string and "roles" a list.')
+        if not all(isinstance(role, str) for role in role_names):
+            raise invalid_body(f'{where}: "roles" must list role names.')
+        if len(set(role_names)) != len(role_names):
+            raise invalid_body(f'{where}: "roles" names a role twice.')
+        changes.append((name, role_names))
+    return changes
+
+
+class PermissionsUpdateView(V1View):
+    """POST permissions.update {permissions: [{_id, roles}]}: gives each permission exactly
+    those roles, all or nothing; answers every permission as it now stands."""
+
+    permission_classes = [requires("access-permissions")]
+
+    def post(self, request: Request) -> Response:
+        changes = permission_changes(request.data)
+        try:
+            set_permission_roles(changes=changes)
+        except ApiError as exc:
+            # Rocket.Chat answers these with API.v1.failure: the bare text.
+            texts = {
+                "error-invalid-permission": "Invalid permission",
+                "error-invalid-role": "Invalid role",
+            }
+            if exc.error_type not in texts:
+                raise
+            raise failure(texts[exc.error_type], exc.error_type, detail=exc.message) from None
+        return ok({"permissions": [permission_json(p) for p in permissions_with_roles()]})
