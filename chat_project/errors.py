@@ -184,6 +184,45 @@ class MessageTooLong(ApiError):
     message = "Message size exceeds the allowed length."
 
 
+# --- messages ------------------------------------------------------------------------------------
+
+
+class MessageNotFound(NotFound):
+    error_type = "error-message-not-found"
+    message = "Message not found."
+
+
+class MessageIdTaken(InvalidParams):
+    error_type = "error-duplicate-message-id"
+    message = "A message with this _id already exists."
+
+
+class MessageActionNotAllowed(ApiError):
+    """Rocket.Chat's error-action-not-allowed, with the 403 of a missing permission."""
+
+    status_code = 403
+    status = "error"
+    error_type = "error-action-not-allowed"
+    message = "Not allowed"  # Rocket.Chat's words for a refused delete
+
+
+class MessageEditingNotAllowed(MessageActionNotAllowed):
+    message = "Message editing not allowed"  # Rocket.Chat's words
+
+
+class DeletingAsAuthorNotAllowed(MessageActionNotAllowed):
+    # Rocket.Chat's words, to the letter.
+    message = (
+        'Unauthorized. You must have the permission "force-delete-message" to delete '
+        "other's message as them."
+    )
+
+
+class MessageAuthorGone(InvalidParams):
+    error_type = "error-invalid-user"
+    message = "User not found"  # Rocket.Chat's words
+
+
 def is_api_request(request: HttpRequest) -> bool:
     return request.path_info.startswith(API_PREFIX) or request.path_info == API_PREFIX[:-1]
 

@@ -15,13 +15,17 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.validators import validate_name
 from chat_project.errors import (
-    ApiError,
     CannotAccessRoom,
+    DeletingAsAuthorNotAllowed,
     Forbidden,
     InvalidParams,
     LastOwner,
+    MessageActionNotAllowed,
+    MessageAuthorGone,
+    MessageEditingNotAllowed,
+    MessageIdTaken,
+    MessageNotFound,
     MessageTooLong,
-    NotFound,
     NotInRoom,
     RoomArchived,
     bulk_record_error,
@@ -406,42 +410,6 @@ def members_by_record(records: list[dict[str, Any]]) -> list[set[str]]:
 
 
 # --- messages ------------------------------------------------------------------------------------
-
-
-class MessageNotFound(NotFound):
-    error_type = "error-message-not-found"
-    message = "Message not found."
-
-
-class MessageIdTaken(InvalidParams):
-    error_type = "error-duplicate-message-id"
-    message = "A message with this _id already exists."
-
-
-class MessageActionNotAllowed(ApiError):
-    """Rocket.Chat's error-action-not-allowed, with the 403 of a missing permission."""
-
-    status_code = 403
-    status = "error"
-    error_type = "error-action-not-allowed"
-    message = "Not allowed"  # Rocket.Chat's words for a refused delete
-
-
-class MessageEditingNotAllowed(MessageActionNotAllowed):
-    message = "Message editing not allowed"  # Rocket.Chat's words
-
-
-class DeletingAsAuthorNotAllowed(MessageActionNotAllowed):
-    # Rocket.Chat's words, to the letter.
-    message = (
-        'Unauthorized. You must have the permission "force-delete-message" to delete '
-        "other's message as them."
-    )
-
-
-class MessageAuthorGone(InvalidParams):
-    error_type = "error-invalid-user"
-    message = "User not found"  # Rocket.Chat's words
 
 
 NUL_TEXT = "Null characters are not allowed."

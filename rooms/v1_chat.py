@@ -20,6 +20,8 @@ from accounts.models import User
 from chat_project.errors import (
     ApiError,
     CannotAccessRoom,
+    DeletingAsAuthorNotAllowed,
+    MessageAuthorGone,
     MessageTooLong,
     RoomArchived,
     RoomNotFound,
@@ -31,8 +33,6 @@ from rooms.models import Message, Room
 from rooms.selectors import message_by_id, room_by_id_or_name
 from rooms.serializers import epoch_ms, message_json
 from rooms.services import (
-    DeletingAsAuthorNotAllowed,
-    MessageAuthorGone,
     delete_message,
     edit_message,
     send_message,
