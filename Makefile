@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run dev test lint format install install-dev
+.PHONY: run dev test lint format install install-dev bench bench-smoke
 
 ## run: install, migrate, create the first admin, serve on http://$HOST:$PORT with gunicorn
 run: install
@@ -31,6 +31,14 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(MANAGE) makemigrations --check --dry-run
+
+## bench: the hot endpoints against a bare Django ceiling at 10k and 1M messages (PostgreSQL, Redis, wrk)
+bench: install-dev
+	$(BIN)/python bench/run.py
+
+## bench-smoke: the same harness for a few seconds a scenario, to prove it works
+bench-smoke: install-dev
+	$(BIN)/python bench/run.py --smoke
 
 format: install-dev
 	$(BIN)/ruff check --fix .
