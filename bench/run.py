@@ -276,7 +276,20 @@ def add_messages(upto: int, users: list[str]) -> None:
         have = raw.fetchone()[0]
         rng = random.Random(have)
         start = datetime(2024, 1, 1, tzinfo=UTC)
-        words = ["the", "a", "chat", "message", "hello", "ok", "deploy", "build", "lunch", "review", "merge", "ship"]
+        words = [
+            "the",
+            "a",
+            "chat",
+            "message",
+            "hello",
+            "ok",
+            "deploy",
+            "build",
+            "lunch",
+            "review",
+            "merge",
+            "ship",
+        ]
 
         def rows() -> Iterator[tuple[Any, ...]]:
             ts = start + timedelta(seconds=have * 3)
