@@ -35,8 +35,13 @@ from chat_project.v1 import (
 )
 from permissions.checks import has_permission
 from rooms.access import can_read_room, is_member
-from rooms.models import Message, Room, Subscription
-from rooms.selectors import channel_history, room_members, with_member_counts
+from rooms.models import Room, Subscription
+from rooms.selectors import (
+    channel_history,
+    messages_to_show,
+    room_members,
+    with_member_counts,
+)
 from rooms.serializers import message_json, room_v1_json
 from rooms.services import (
     archive_room,
@@ -182,7 +187,7 @@ class MessagesView(RoomView):
         if not can_read_room(user_of(request), room):
             raise forbidden()
         page = page_params(self.params(), sortable={"ts": "ts"}, default_sort=["-ts"])
-        messages = Message.objects.filter(room=room).select_related("author", "edited_by")
+        messages = messages_to_show().filter(room=room)
         return paginated("messages", messages, page, message_json)
 
 
