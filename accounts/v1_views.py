@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, cast
@@ -38,7 +37,7 @@ from accounts.services import (
 )
 from accounts.views import LOGGED_OUT, LoginInput
 from chat_project.errors import ApiError
-from chat_project.fields import StrictCharField
+from chat_project.fields import StrictCharField, json_from_form
 from chat_project.ratelimit import client_address
 from chat_project.v1 import (
     V1View,
@@ -173,10 +172,7 @@ def required_object(params: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 
 def parsed_json(raw: str) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw  # not JSON: refused by the type check that follows
+    return json_from_form(raw)  # not JSON: refused by the type check that follows
 
 
 # Sortable fields of users.list (Rocket.Chat sorts names regardless of case, `status` by active).

@@ -29,12 +29,18 @@ class TimestampField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
+def json_from_form(value: Any) -> Any:
+    """A list or object that a form or query string can only carry as JSON text, decoded;
+    anything else (not a string, not JSON, nested too deeply to decode) as it came, for the
+    caller to refuse by its type."""
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        return value
+
+
 def batch_param(data: Any, key: str) -> Any:
     """A bulk call's list: JSON's own list, or (from a form) the same list as a JSON string."""
-    value = data.get(key) if hasattr(data, "get") else None
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value  # not JSON either: the caller refuses it as not a list
-    return value
+    return json_from_form(data.get(key) if hasattr(data, "get") else None)

@@ -10,7 +10,6 @@ envelope keeps its shape; V1View turns the shared services' errors into those te
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -23,6 +22,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from chat_project.errors import ApiError, Forbidden
+from chat_project.fields import json_from_form
 
 M = TypeVar("M", bound=Model)
 
@@ -173,10 +173,7 @@ def int_param(params: Mapping[str, Any], name: str, default: int) -> int:
 def sort_param(raw: Any, sortable: Mapping[str, str]) -> list[str]:
     if raw is None or raw == "":
         return []
-    try:
-        sort = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        sort = None
+    sort = json_from_form(raw)
     if not isinstance(sort, dict) or not sort:
         raise v1_error(
             'The sort parameter must be a JSON object such as {"name": 1}', "error-invalid-sort"

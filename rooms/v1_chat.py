@@ -8,9 +8,8 @@ in chat.postMessage's `channel`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Any, cast
 
 from rest_framework.request import Request
@@ -26,6 +25,7 @@ from chat_project.errors import (
     RoomArchived,
     RoomNotFound,
 )
+from chat_project.fields import json_from_form
 from chat_project.timestamps import now_ms
 from chat_project.v1 import V1Error, V1View, bool_param, ok, text_param, v1_error, v1_failure
 from rooms.access import access_room, can_read_room, get_room, is_member
@@ -139,10 +139,7 @@ def text_field(params: Mapping[str, Any], name: str, label: str) -> str | None:
 def from_json(value: Any) -> Any:
     """A list or object a form can only carry as a JSON string, decoded; anything else (an
     empty or malformed string included) as it came, for the caller to refuse."""
-    if isinstance(value, str) and value:
-        with suppress(ValueError):
-            return json.loads(value)
-    return value
+    return json_from_form(value)
 
 
 def message_extras(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -198,3 +198,14 @@ def test_a_host_not_allowed_is_a_400_in_the_envelope(api):
 
     assert response.status_code == 400
     assert response.json()["message"] == "Invalid Host header: not in ALLOWED_HOSTS."
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_deeply_nested_json_is_a_400_not_a_crash(api, depth):
+    body = '{"user": ' + "[" * depth + "]" * depth + ', "password": "x"}'
+
+    response = api.post("/api/login", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["errorType"] == "error-invalid-body"
+    assert response.json()["detailed_error"] == "JSON parse error - nested too deeply"

@@ -608,3 +608,12 @@ def test_channels_are_not_groups(as_user, owner, lobby):
         NOT_A_GROUP,
         "error-room-not-found",
     )
+
+
+def test_a_sort_nested_too_deeply_is_a_400(as_user, owner):
+    deep = "[" * 5000 + "]" * 5000
+
+    response = as_user(owner).get(f"/api/v1/channels.list?sort={deep}")
+
+    assert response.status_code == 400
+    assert response.json()["errorType"] == "error-invalid-sort"
