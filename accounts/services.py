@@ -13,7 +13,6 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.login_guard import LoginGuard
@@ -27,6 +26,7 @@ from accounts.tokens import (
 )
 from accounts.validators import validate_name
 from chat_project.errors import Forbidden, InvalidParams, LoginFailed, bulk_record_error
+from chat_project.lookups import pks_by_lowercase
 from permissions.checks import has_permission
 from permissions.models import Role
 from rooms.services import join_default_rooms
@@ -141,18 +141,8 @@ def check_unused(users: list[User]) -> None:
     already registered. Two queries."""
     names = [user.username.lower() for user in users]
     emails = [user.email.lower() for user in users]
-    taken_names = set(
-        User.objects.alias(lower=Lower("username"))
-        .filter(lower__in=names)
-        .annotate(taken=Lower("username"))
-        .values_list("taken", flat=True)
-    )
-    taken_emails = set(
-        User.objects.alias(lower=Lower("email"))
-        .filter(lower__in=emails)
-        .annotate(taken=Lower("email"))
-        .values_list("taken", flat=True)
-    )
+    taken_names = set(pks_by_lowercase(User, "username", names))
+    taken_emails = set(pks_by_lowercase(User, "email", emails))
     first_name: dict[str, int] = {}
     first_email: dict[str, int] = {}
     for index, (name, email) in enumerate(zip(names, emails, strict=True)):

@@ -31,6 +31,7 @@ from chat_project.errors import (
     RoomArchived,
     bulk_record_error,
 )
+from chat_project.lookups import pks_by_lowercase
 from chat_project.timestamps import ONE_MS, now_ms
 from permissions.checks import has_permission
 from rooms.access import access_room
@@ -178,14 +179,7 @@ def create_room(
         creator=creator,
         read_only=read_only,
     )
-    try:
-        validate_name(name)
-    except ValidationError:
-        raise InvalidParams(
-            f"{name} is not a valid room name", error_type="error-invalid-room-name"
-        ) from None
-    if room_name_taken(name):
-        raise InvalidParams(f"A channel with name '{name}' exists", error_type=DUPLICATE_NAME)
+    check_room_name(name)
     found = users_by_username(members)
     missing = [m for m in members if m.lower() not in found]
     if missing:
@@ -199,6 +193,19 @@ def create_room(
     return room
 
 
+def check_room_name(name: str, *, besides: Room | None = None) -> None:
+    """Raises InvalidParams (Rocket.Chat's words) unless `name` follows the name rules and no
+    other room has it, in any case."""
+    try:
+        validate_name(name)
+    except ValidationError:
+        raise InvalidParams(
+            f"{name} is not a valid room name", error_type="error-invalid-room-name"
+        ) from None
+    if room_name_taken(name, besides=besides):
+        raise InvalidParams(f"A channel with name '{name}' exists", error_type=DUPLICATE_NAME)
+
+
 def room_name_taken(name: str, *, besides: Room | None = None) -> bool:
     taken = Room.objects.alias(lower=Lower("name")).filter(lower=name.lower())
     if besides is not None:
@@ -208,12 +215,7 @@ def room_name_taken(name: str, *, besides: Room | None = None) -> bool:
 
 def users_by_username(usernames: list[str]) -> dict[str, str]:
     """{lowercased username: user id} for those of `usernames` that exist. One query."""
-    return dict(
-        User.objects.alias(lower=Lower("username"))
-        .filter(lower__in={name.lower() for name in usernames})
-        .annotate(key=Lower("username"))
-        .values_list("key", "pk")
-    )
+    return pks_by_lowercase(User, "username", usernames)
 
 
 def invite_users(*, by: User, room: Room, users: list[User]) -> None:
@@ -308,15 +310,7 @@ def update_room(*, by: User, room: Room, **changes: Any) -> Room:
                 "Editing room is not allowed", error_type="error-action-not-allowed"
             )
     if "name" in changes:
-        name = changes["name"]
-        try:
-            validate_name(name)
-        except ValidationError:
-            raise InvalidParams(
-                f"{name} is not a valid room name", error_type="error-invalid-room-name"
-            ) from None
-        if room_name_taken(name, besides=room):
-            raise InvalidParams(f"A channel with name '{name}' exists", error_type=DUPLICATE_NAME)
+        check_room_name(changes["name"], besides=room)
     for field, value in changes.items():
         setattr(room, field, value)
     try:
@@ -363,12 +357,7 @@ def room_from_record(index: int, record: Any, creator: User) -> Room:
 def check_names_unused(rooms: list[Room]) -> None:
     """Raises for the first room whose name repeats an earlier one of the batch or exists."""
     names = [room.name.lower() for room in rooms]
-    taken = set(
-        Room.objects.alias(lower=Lower("name"))
-        .filter(lower__in=names)
-        .annotate(taken=Lower("name"))
-        .values_list("taken", flat=True)
-    )
+    taken = set(pks_by_lowercase(Room, "name", names))
     first: dict[str, int] = {}
     for index, name in enumerate(names):
         if name in taken:
@@ -389,12 +378,7 @@ def check_names_unused(rooms: list[Room]) -> None:
 def members_by_record(records: list[dict[str, Any]]) -> list[set[str]]:
     """The user ids of each record's members. Raises for the first unknown username. One query."""
     wanted = {m.lower() for record in records for m in record.get("members", [])}
-    found = dict(
-        User.objects.alias(lower=Lower("username"))
-        .filter(lower__in=wanted)
-        .annotate(key=Lower("username"))
-        .values_list("key", "pk")
-    )
+    found = users_by_username(list(wanted))
     members = []
     for index, record in enumerate(records):
         ids = set()
