@@ -25,12 +25,14 @@ dev: install
 test: install-dev
 	$(BIN)/pytest $(ARGS)
 
-## lint: ruff, the formatter, mypy and the migration check
+## lint: ruff, the formatter, mypy, the migration check, the OpenAPI schema (no warnings) and the deployment check
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+	DEBUG=false $(MANAGE) check --deploy --fail-level WARNING
 
 ## bench: the hot endpoints against a bare Django ceiling at 10k and 1M messages (PostgreSQL, Redis, wrk)
 bench: install-dev

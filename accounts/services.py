@@ -416,6 +416,18 @@ def update_user(
             if fields or roles_change:
                 user.save(update_fields=[*fields, "updated_at"])
             if new_roles is not None:
+                if "admin" not in {role.pk for role in new_roles}:
+                    # As delete_user and change_active_status: the last admin stays one.
+                    admins = set(
+                        User.objects.select_for_update()
+                        .filter(roles="admin")
+                        .values_list("pk", flat=True)
+                    )
+                    if admins == {user.pk}:
+                        raise InvalidParams(
+                            "Leaving the app without admins is not allowed",
+                            error_type="error-action-not-allowed",
+                        )
                 user.roles.set(new_roles)
             if new_password is not None:
                 other_logins = LoginToken.objects.filter(user=user)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any, cast
 
 from django.http import QueryDict
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -35,7 +36,8 @@ from accounts.services import (
     set_user_active_status,
     update_user,
 )
-from accounts.views import LOGGED_OUT, LoginInput
+from accounts.views import LOGGED_OUT, LOGIN_DATA, LOGIN_FIELDS, LoginInput
+from chat_project import schema as api
 from chat_project.errors import ApiError
 from chat_project.fields import StrictCharField, json_from_form
 from chat_project.ratelimit import client_address
@@ -55,6 +57,25 @@ class ResumeInput(serializers.Serializer):
     resume = StrictCharField(max_length=256)
 
 
+@extend_schema(
+    request=api.body(
+        "V1Login",
+        {
+            **LOGIN_FIELDS,
+            "resume": api.text("A login token one holds: when given, the others are ignored."),
+        },
+    ),
+    responses={
+        200: api.v1_success(
+            "V1LoginAnswer",
+            {
+                "status": api.text(),
+                "data": api.shape("V1LoginData", {**LOGIN_DATA, "me": api.User()}),
+            },
+        ),
+        **api.errors(401, 503),
+    },
+)
 class LoginView(V1View):
     """POST /api/v1/login: the 0.1 login (user/username/email + password, JSON or form), or
     `{"resume": "<token>"}` to check a token one holds. Answers the 0.1 body with `data.me`."""
@@ -63,7 +84,7 @@ class LoginView(V1View):
     permission_classes = [AllowAny]
 
     def post(self, request: Request) -> Response:
-        if "resume" in request.data:
+        if isinstance(request.data, Mapping) and "resume" in request.data:
             resume = ResumeInput(data=request.data)
             resume.is_valid(raise_exception=True)
             secret = resume.validated_data["resume"]
@@ -85,6 +106,16 @@ class LoginView(V1View):
         )
 
 
+@extend_schema(
+    request=None,
+    responses=api.v1_success(
+        "V1Logout",
+        {
+            "status": api.text(),
+            "data": api.shape("V1LogoutData", {"message": api.text()}),
+        },
+    ),
+)
 class LogoutView(V1View):
     """GET or POST /api/v1/logout: revokes the token that made the call."""
 
@@ -95,6 +126,7 @@ class LogoutView(V1View):
     post = get
 
 
+@extend_schema(responses=api.v1_success("Me", {"_id": api.text(), "username": api.text()}))
 class MeView(V1View):
     """GET /api/v1/me: the signed-in user, in full."""
 
@@ -121,10 +153,13 @@ def required(params: Mapping[str, Any], name: str, *, where: str = "") -> Any:
 
 
 def text(params: Mapping[str, Any], name: str, *, where: str = "") -> str | None:
-    """A string parameter, None when absent."""
+    """A string parameter, None when absent. NUL characters, which PostgreSQL cannot store and
+    no name or address holds, are refused."""
     value = params.get(name)
     if value is not None and not isinstance(value, str):
         raise bad_param("must be string", where + name)
+    if value is not None and "\x00" in value:
+        raise bad_param("must not contain NUL characters", where + name)
     return value
 
 
@@ -156,7 +191,7 @@ def strings(params: Mapping[str, Any], name: str, *, where: str = "") -> list[st
         return None
     if not isinstance(value, list):
         raise bad_param("must be array", where + name)
-    if not all(isinstance(item, str) for item in value):
+    if not all(isinstance(item, str) and "\x00" not in item for item in value):
         raise bad_param("must be string", f"{where}{name}[]")
     return value
 
@@ -186,10 +221,28 @@ USER_SORTS = {
 }
 
 
+ONE_USER = api.v1_success("OneUser", {"user": api.User()})
+USER_LOOKUP = api.body(
+    "UserLookup", {"userId": api.text(), "username": api.text(), "user": api.text()}
+)
+
+
 def caller(request: Request) -> User:
     return cast(User, request.user)
 
 
+@extend_schema(
+    request=api.body(
+        "UsersRegister",
+        {
+            "username": api.text(required=True),
+            "email": api.text(required=True),
+            "pass": api.text(required=True),
+            "name": api.text(),
+        },
+    ),
+    responses=ONE_USER,
+)
 class UsersRegisterView(V1View):
     """POST /api/v1/users.register {username, email, pass, name}: signing oneself up (unless
     REGISTRATION_ENABLED is off). Answers `{"user": {...}}` in full."""
@@ -212,6 +265,24 @@ class UsersRegisterView(V1View):
         return ok({"user": user_json(find_user(user_id=user.pk) or user, full=True)})
 
 
+@extend_schema(
+    request=api.body(
+        "UsersCreate",
+        {
+            "email": api.text(required=True),
+            "name": api.text(required=True),
+            "password": api.text(required=True),
+            "username": api.text(required=True),
+            "roles": serializers.ListField(
+                child=api.text(blank=True), required=False, allow_null=True
+            ),
+            "active": api.flag(),
+            "joinDefaultChannels": api.flag(),
+            "verified": api.flag(),
+        },
+    ),
+    responses=ONE_USER,
+)
 class UsersCreateView(V1View):
     """POST /api/v1/users.create {email, name, password, username, roles?, active?,
     joinDefaultChannels? (true), verified?}: needs create-user. Answers `{"user": {...}}`."""
@@ -235,6 +306,13 @@ class UsersCreateView(V1View):
         return ok({"user": user_json(find_user(user_id=user.pk) or user, full=True)})
 
 
+@extend_schema(
+    parameters=[api.query("userId"), api.query("username")],
+    responses=api.v1_success(
+        "UsersInfo",
+        {"user": api.shape("UserInfo", {**api.User().get_fields(), "canViewAllInfo": api.flag()})},
+    ),
+)
 class UsersInfoView(V1View):
     """GET /api/v1/users.info?userId=… or ?username=…: emails, roles and dates only for oneself
     or with view-full-other-user-info."""
@@ -251,6 +329,9 @@ class UsersInfoView(V1View):
         return ok({"user": user_info_json(user, full=full)})
 
 
+@extend_schema(
+    parameters=api.PAGE_PARAMETERS, responses=api.v1_page("UsersList", "users", api.User(many=True))
+)
 class UsersListView(V1View):
     """GET /api/v1/users.list?offset=&count=&sort=: needs view-d-room. A page costs the same
     few queries however many users it holds."""
@@ -269,6 +350,29 @@ class UsersListView(V1View):
         )
 
 
+@extend_schema(
+    request=api.body(
+        "UsersUpdate",
+        {
+            "userId": api.text(required=True),
+            "data": api.shape(
+                "UsersUpdateData",
+                {
+                    "name": api.text(),
+                    "username": api.text(),
+                    "email": api.text(),
+                    "password": api.text(),
+                    "currentPassword": api.text(),
+                    "active": api.flag(),
+                    "roles": serializers.ListField(
+                        child=api.text(blank=True), required=False, allow_null=True
+                    ),
+                },
+            ),
+        },
+    ),
+    responses=ONE_USER,
+)
 class UsersUpdateView(V1View):
     """POST /api/v1/users.update {userId, data: {name, username, email, password, active,
     roles}}: one's own name, username, email and password; anything else, or anyone else's,
@@ -294,6 +398,7 @@ class UsersUpdateView(V1View):
         return ok({"user": user_json(user, full=full)})
 
 
+@extend_schema(request=USER_LOOKUP, responses=api.V1_DONE)
 class UsersDeleteView(V1View):
     """POST /api/v1/users.delete {userId | username}: needs delete-user. Their messages stay,
     without an author."""
@@ -305,6 +410,16 @@ class UsersDeleteView(V1View):
         return ok()
 
 
+@extend_schema(
+    request=api.body(
+        "UsersSetActiveStatus",
+        {"userId": api.text(required=True), "activeStatus": api.flag(required=True)},
+    ),
+    responses=api.v1_success(
+        "UserActiveStatus",
+        {"user": api.shape("ActiveStatus", {"_id": api.text(), "active": api.flag()})},
+    ),
+)
 class UsersSetActiveStatusView(V1View):
     """POST /api/v1/users.setActiveStatus {userId, activeStatus}: needs edit-other-user-info.
     A deactivated user cannot log in, and their tokens are gone. Answers `{"user": {_id,
@@ -321,6 +436,10 @@ class UsersSetActiveStatusView(V1View):
         return ok({"user": active_status_json(user)})
 
 
+@extend_schema(
+    request=USER_LOOKUP,
+    responses=api.v1_success("UserToken", {"data": api.shape("UserTokenData", LOGIN_DATA)}),
+)
 class UsersCreateTokenView(V1View):
     """POST /api/v1/users.createToken {userId | username}: a new login token for oneself, or
     for anyone with user-generate-access-token. Answers `{"data": {userId, authToken}}`."""

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import django
 from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -17,6 +18,7 @@ from rest_framework.views import APIView
 from accounts.authentication import authenticate_http_request
 from accounts.models import LoginToken
 from accounts.services import log_in, log_out, register_users
+from chat_project import schema as api
 from chat_project.fields import StrictCharField, batch_param
 from chat_project.ratelimit import client_address
 from permissions.checks import has_permission, requires
@@ -25,7 +27,22 @@ from permissions.checks import has_permission, requires
 API_VERSIONS = {"api": "0.1", "rocketchat": "0.5"}
 LOGGED_OUT = "You've been logged out!"
 
+LOGIN_FIELDS = {
+    "user": api.text("A username or email address.", required=True),
+    "username": api.text("Instead of user.", blank=False),
+    "email": api.text("Instead of user.", blank=False),
+    "password": api.text(required=True),
+}
+LOGIN_DATA = {"authToken": api.text(), "userId": api.text()}
+LOGOUT = api.success_01("Logout", {"data": api.shape("LogoutData", {"message": api.text()})})
 
+
+@extend_schema(
+    responses=api.success_01(
+        "Version",
+        {"versions": api.shape("Versions", {"api": api.text(), "rocketchat": api.text()})},
+    )
+)
 class VersionView(APIView):
     """GET /api/version: the one call that needs no login."""
 
@@ -36,6 +53,17 @@ class VersionView(APIView):
         return Response({"status": "success", "versions": API_VERSIONS})
 
 
+@extend_schema(
+    responses=api.v1_success(
+        "Info",
+        {
+            "version": api.text(),
+            "info": serializers.DictField(
+                required=False, help_text="Build details, for holders of view-statistics."
+            ),
+        },
+    )
+)
 class InfoView(APIView):
     """GET /api/info: the server's version, in the body 0.1 and v1 clients both read; with
     build details under `info` for holders of view-statistics (bad credentials are ignored
@@ -80,6 +108,13 @@ class LoginInput(serializers.Serializer):
         raise serializers.ValidationError("One of user, username or email is required.")
 
 
+@extend_schema(
+    request=api.body("Login", LOGIN_FIELDS),
+    responses={
+        200: api.success_01("Login", {"data": api.shape("LoginData", LOGIN_DATA)}),
+        **api.errors(401, 503),
+    },
+)
 class LoginView(APIView):
     """POST /api/login with `user` (or `username` or `email`) and `password`, form or JSON."""
 
@@ -98,6 +133,7 @@ class LoginView(APIView):
         return Response({"status": "success", "data": {"authToken": secret, "userId": user.pk}})
 
 
+@extend_schema(request=None, responses=LOGOUT)
 class LogoutView(APIView):
     """GET or POST /api/logout: revokes the token that made the call."""
 
@@ -108,6 +144,26 @@ class LogoutView(APIView):
     post = get
 
 
+@extend_schema(
+    request=api.body(
+        "BulkRegister",
+        {
+            "users": api.shape(
+                "BulkRegisterUser",
+                {
+                    "email": serializers.EmailField(),
+                    "name": api.text(required=True),
+                    "pass": api.text(required=True),
+                },
+                many=True,
+            )
+        },
+    ),
+    responses=api.success_01(
+        "BulkRegistered",
+        {"ids": api.shape("RegisteredId", {"uid": api.text()}, many=True)},
+    ),
+)
 class BulkRegisterView(APIView):
     """POST /api/bulk/register {"users": [{"email", "name", "pass"}, ...]}: all or none."""
 

@@ -12,19 +12,25 @@ Whatever goes wrong under /api/ (an ApiError raised by our code, a DRF exception
 
 from __future__ import annotations
 
+import logging
 import secrets
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.views import set_rollback
 
 API_PREFIX = "/api/"
+
+logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -139,6 +145,21 @@ class LoginUnavailable(ApiError):
     error_type = "error-service-unavailable"
     message = "Logging in is unavailable for a moment. Try again shortly."
     retry_after = 5
+
+
+class ServiceUnavailable(ApiError):
+    """A backing service (the database) cannot be reached: try again shortly."""
+
+    status_code = 503
+    status = "error"
+    error_type = "error-service-unavailable"
+    message = "Service unavailable"
+    retry_after = 5
+
+
+# The database is down, restarting or unreachable (connection refused, timed out, dropped). Django
+# opens a fresh connection on the next request (CONN_HEALTH_CHECKS), so this is a 503, not a 500.
+DATABASE_UNAVAILABLE = (DatabaseOperationalError, DatabaseInterfaceError)
 
 
 class InternalError(ApiError):
@@ -275,10 +296,10 @@ def error_for_status(status_code: int) -> ApiError:
     }
     if status_code in known:
         return known[status_code]()
-    error: ApiError = InternalError() if status_code >= 500 else ApiError()
     if status_code == 503:
-        error.message = error.error = "Service unavailable"
-    elif status_code != 500:
+        return ServiceUnavailable()
+    error: ApiError = InternalError() if status_code >= 500 else ApiError()
+    if status_code != 500:
         error.message = error.error = f"Request failed with status {status_code}."
     error.status_code = status_code
     return error
@@ -336,6 +357,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpRespon
         error = Forbidden()
     elif isinstance(exc, RequestDataTooBig):
         error = BodyTooLarge()
+    elif isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning("database unavailable: %s", exc)
+        error = ServiceUnavailable()
     else:
         return None
     set_rollback()
@@ -369,8 +393,15 @@ def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its `except` block, so the exception is still at hand: a database
+    # that went away under a middleware (the token lookup) is a 503, as it is in a view.
+    unavailable = isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE)
     if is_api_request(request):
-        return render_error(request, InternalError())
+        return render_error(request, ServiceUnavailable() if unavailable else InternalError())
+    if unavailable:
+        response = HttpResponse("Service unavailable", status=503, content_type="text/plain")
+        response["Retry-After"] = str(ServiceUnavailable.retry_after)
+        return response
     return defaults.server_error(request)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 
 from chat_project.errors import (
@@ -26,9 +28,10 @@ class ApiEnvelopeMiddleware:
 
     Every response carries X-Request-Id (the client's, if sane, else a new one) and X-Version-Id.
     Under /api/ it also gets `Cache-Control: no-store`, bodies over REQUEST_MAX_BYTES are refused
-    with 413 before anything reads them, and an error response that did not come from
-    render_error (a Django DEBUG page, a CSRF refusal) is redone in the envelope, so no HTML ever
-    leaves /api/.
+    with 413 before anything reads them (a chunked body, which declares no length, is read up to
+    the cap and handed on as if it had declared one), and an error response that did not come
+    from render_error (a Django DEBUG page, a CSRF refusal) is redone in the envelope, so no HTML
+    ever leaves /api/.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -52,6 +55,9 @@ class ApiEnvelopeMiddleware:
 
     @staticmethod
     def refuse_body(request: HttpRequest) -> HttpResponse | None:
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not request.META.get("CONTENT_LENGTH"):
+            return ApiEnvelopeMiddleware.buffer_chunked_body(request)
         declared = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(declared)
@@ -64,4 +70,27 @@ class ApiEnvelopeMiddleware:
                 request,
                 BodyTooLarge(detailed_error=f"The limit is {settings.REQUEST_MAX_BYTES} bytes."),
             )
+        return None
+
+    @staticmethod
+    def buffer_chunked_body(request: HttpRequest) -> HttpResponse | None:
+        """A body sent with Transfer-Encoding: chunked (gunicorn decodes the chunks but, with no
+        Content-Length, Django would read nothing of it): read at most REQUEST_MAX_BYTES + 1
+        bytes of it, 413 if there is more, else hand the buffered body on with its length."""
+        limit = settings.REQUEST_MAX_BYTES
+        stream = request.META["wsgi.input"]
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = stream.read(min(64 * 1024, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            return render_error(
+                request, BodyTooLarge(detailed_error=f"The limit is {limit} bytes.")
+            )
+        body = b"".join(chunks)
+        request.META["CONTENT_LENGTH"] = str(len(body))
+        request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[assignment]
         return None

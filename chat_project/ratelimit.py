@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +29,9 @@ from chat_project.errors import RateLimited, is_api_request, render_error
 from permissions.checks import has_permission
 
 logger = logging.getLogger(__name__)
+
+# Monitors and load balancers probe this; they must never be refused.
+HEALTH_PATH = re.compile(r"^/api/health/?$")
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,11 @@ class ApiRateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not settings.RATELIMIT_ENABLE or not is_api_request(request):
+        if (
+            not settings.RATELIMIT_ENABLE
+            or not is_api_request(request)
+            or HEALTH_PATH.match(request.path_info)
+        ):
             return self.get_response(request)
         login = authenticate_http_request(request, quiet=True)
         user = login[0] if login else None

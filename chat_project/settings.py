@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from chat_project import __version__
@@ -160,8 +161,17 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# Seconds to wait for a PostgreSQL connection: a stopped or unreachable database then costs a
+# request this long and a 503 (chat_project.errors), not a hang. CONN_HEALTH_CHECKS (on, above)
+# drops a dead pooled connection, so the server recovers by itself once the database is back.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
+if _database["ENGINE"] == "django.db.backends.postgresql":
+    _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Each silenced check says below why it is silenced, and only in the setup it names.
+SILENCED_SYSTEM_CHECKS: list[str] = []
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
@@ -183,7 +193,7 @@ else:
     # Without Redis each process counts for itself, so rate limits hold per process (as the
     # README says). django-ratelimit rightly flags such a cache; here it is the documented
     # single-machine mode, so only then are its two cache checks quietened.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 
 # --- the product ---------------------------------------------------------------------------------
@@ -255,7 +265,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served here: /api/docs/ needs no CDN
     "django_ratelimit",
+    "corsheaders",
     "chat_project",
     "accounts",
     "permissions",
@@ -266,6 +279,10 @@ MIDDLEWARE = [
     # Outermost, so that every response, whatever produced it, gets the request id and version
     # headers and, under /api/, the JSON error envelope.
     "chat_project.middleware.ApiEnvelopeMiddleware",
+    # Before the rate limits: a preflight is answered without being counted, and a 429 still
+    # carries the CORS headers a browser needs to let the page read it. Inert unless
+    # CORS_ALLOWED_ORIGINS names an origin.
+    "corsheaders.middleware.CorsMiddleware",
     # Next, so that a 429 is answered before anything else runs, and every /api/ answer,
     # errors included, carries the rate headers.
     "chat_project.ratelimit.ApiRateLimitMiddleware",
@@ -336,6 +353,25 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "chat_project.negotiation.AlwaysJson",
     "EXCEPTION_HANDLER": "chat_project.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_SCHEMA_CLASS": "chat_project.schema.ApiSchema",
+}
+
+# The OpenAPI schema of every /api/ endpoint, at /api/schema/ (browsable at /api/docs/); the
+# shared parts (error envelope, auth, rate headers) are in chat_project/schema.py.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Chat server API",
+    "DESCRIPTION": "The Rocket.Chat REST API (0.1 under /api/, v1 under /api/v1/).",
+    "VERSION": VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,  # request bodies: required text is non-empty (minLength 1)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["chat_project.schema.only_api_endpoints"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "chat_project.schema.shared_parts",
+    ],
 }
 
 LOGGING = {
@@ -349,3 +385,44 @@ LOGGING = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+
+# --- TLS and browsers ----------------------------------------------------------------------------
+
+# The default is a plain-HTTP server on localhost (`make run`). In production, terminate TLS in
+# front of it and set HTTPS=true: cookies become secure-only and plain HTTP is redirected.
+HTTPS = env_bool("HTTPS")
+# Set when the proxy in front terminates TLS and sets X-Forwarded-Proto (and strips a client's
+# own): only then is that header believed, and a request counts as secure by it.
+TLS_PROXY = env_bool("TLS_PROXY")
+if TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=HTTPS)
+# A load balancer's probe often speaks plain HTTP to the server itself: never redirect it.
+SECURE_REDIRECT_EXEMPT = [r"^api/health/?$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=HTTPS)
+# HSTS cannot be taken back from browsers that saw it, so it is opt-in even with HTTPS=true.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+if not HTTPS:
+    # Plain HTTP (the localhost default): secure-only cookies would never be sent back, a
+    # redirect to https:// would lead nowhere, and HSTS is ignored over HTTP. `check --deploy`
+    # warns about all four whatever the setup; with HTTPS=true they are live again.
+    SILENCED_SYSTEM_CHECKS += ["security.W004", "security.W008", "security.W012", "security.W016"]
+
+# Browsers may call the API from these origins (comma-separated, e.g. https://chat.example.com);
+# none by default, so CORS stays off. Credentials travel in headers, never in cookies.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/api(/.*)?$"
+CORS_ALLOW_HEADERS = (*cors_default_headers, "x-auth-token", "x-user-id", "x-request-id")
+CORS_EXPOSE_HEADERS = [
+    "X-Request-Id",
+    "X-Version-Id",
+    "X-Ratelimit-Limit",
+    "X-Ratelimit-Remaining",
+    "X-Ratelimit-Reset",
+    "Retry-After",
+]
+CORS_ALLOW_CREDENTIALS = False

@@ -1,12 +1,34 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.negotiation import DefaultContentNegotiation
+
+from chat_project.health import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The OpenAPI schema (JSON; YAML with ?format=yaml) and its Swagger UI: public, no login.
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(
+            authentication_classes=[],
+            renderer_classes=[OpenApiJsonRenderer, OpenApiYamlRenderer],
+            content_negotiation_class=DefaultContentNegotiation,
+        ),
+        name="schema",
+    ),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(authentication_classes=[], url_name="schema"),
+        name="docs",
+    ),
     path("api/v1/", include("accounts.v1_urls")),
     path("api/v1/", include("rooms.v1_urls")),
     path("api/v1/", include("rooms.v1_chat_urls")),
     path("api/v1/", include("permissions.v1_urls")),
+    # For load balancers and monitors: database and cache status, no login.
+    re_path(r"^api/health/?$", health, name="health"),
     path("api/", include("accounts.urls")),
     path("api/", include("rooms.urls")),
 ]

@@ -28,6 +28,9 @@ M = TypeVar("M", bound=Model)
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 100
+# The largest offset or count taken (a 32-bit integer, as SQL's LIMIT/OFFSET surely can hold);
+# a larger one is a 400, not a database error.
+MAX_OFFSET = 2**31 - 1
 FORBIDDEN_TEXT = "User does not have the permissions required for this action"
 
 
@@ -167,6 +170,10 @@ def int_param(params: Mapping[str, Any], name: str, default: int) -> int:
         ) from None
     if number < 0:
         raise v1_error(f'The "{name}" parameter must not be negative', "error-invalid-params")
+    if number > MAX_OFFSET:
+        raise v1_error(
+            f'The "{name}" parameter must be at most {MAX_OFFSET}', "error-invalid-params"
+        )
     return number
 
 

@@ -15,11 +15,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from chat_project import schema as api
 from chat_project.errors import ApiError, api_error_from_drf
 from chat_project.fields import StrictCharField, TimestampField, batch_param
 from chat_project.v1 import (
@@ -102,13 +104,28 @@ def role_or_error(name: str) -> Role:
 
 def room_param(params: Mapping[str, Any], *names: str) -> Room | None:
     """The room whose id is given under the first of `names` present; None if none is."""
-    room_id = next((text_param(params, name) for name in names if params.get(name)), None)
+    given = [name for name in names if params.get(name) not in (None, "")]
+    room_id = text_param(params, given[0]) if given else None  # not a string: refused
     return get_room(room_id) if room_id else None
+
+
+# --- the schema ---------------------------------------------------------------------------------
+
+ONE_ROLE = api.v1_success("OneRole", {"role": api.Role()})
+ROLE_USER_FIELDS = {
+    "roleId": api.text("The role's name (or give roleName)."),
+    "roleName": api.text(),
+    "userId": api.text(),
+    "username": api.text(),
+    "user": api.text(),
+}
+PERMISSIONS = {"update": api.Permission(many=True), "remove": serializers.ListField()}
 
 
 # --- roles ---------------------------------------------------------------------------------------
 
 
+@extend_schema(responses=api.v1_success("Roles", {"roles": api.Role(many=True)}))
 class RolesListView(V1View):
     """GET roles.list: every role, for any signed-in user."""
 
@@ -116,6 +133,18 @@ class RolesListView(V1View):
         return ok({"roles": [role_json(role, updated_at=False) for role in roles()]})
 
 
+@extend_schema(
+    parameters=[api.query("updatedSince", "An ISO 8601 time.", kind="time or empty")],
+    responses=api.v1_success(
+        "RolesSync",
+        {
+            "roles": api.shape(
+                "RoleChanges",
+                {"update": api.Role(many=True), "remove": serializers.ListField()},
+            )
+        },
+    ),
+)
 class RolesSyncView(V1View):
     """GET roles.sync?updatedSince=<ISO time>: the roles changed since then. Without
     updatedSince both lists are empty, as in Rocket.Chat."""
@@ -134,6 +163,7 @@ class RoleInput(serializers.Serializer):
     mandatory2fa = serializers.BooleanField(required=False, default=False)
 
 
+@extend_schema(request=RoleInput, responses=ONE_ROLE)
 class RolesCreateView(V1View):
     """POST roles.create {name, scope?, description?}: a new role (Users scope by default)."""
 
@@ -164,6 +194,9 @@ class RolesCreateView(V1View):
         return ok({"role": role_json(role)})
 
 
+@extend_schema(
+    request=api.body("RoleDelete", {"roleId": api.text(required=True)}), responses=api.V1_DONE
+)
 class RolesDeleteView(V1View):
     """POST roles.delete {roleId}: deletes a role that is neither built in nor held by anyone."""
 
@@ -180,6 +213,10 @@ class RolesDeleteView(V1View):
         return ok()
 
 
+@extend_schema(
+    request=api.body("RoleAddUser", {**ROLE_USER_FIELDS, "roomId": api.text()}),
+    responses=ONE_ROLE,
+)
 class RolesAddUserView(V1View):
     """POST roles.addUserToRole {roleId | roleName, userId | username, roomId?}: gives the user
     a global role, or with roomId a room role in a room they are in. Giving `admin` also takes
@@ -212,6 +249,13 @@ class RolesAddUserView(V1View):
         return ok({"role": role_json(role)})
 
 
+@extend_schema(
+    request=api.body(
+        "RoleRemoveUser",
+        {**ROLE_USER_FIELDS, "roomId": api.text(), "scope": api.text("roomId's other name.")},
+    ),
+    responses=ONE_ROLE,
+)
 class RolesRemoveUserView(V1View):
     """POST roles.removeUserFromRole {roleId | roleName, username, roomId? (or scope)}: takes
     the role away; the last admin keeps `admin`."""
@@ -240,6 +284,29 @@ class RolesRemoveUserView(V1View):
 HOLDER_SORT = {"username": "username", "name": "name", "createdAt": "created_at"}
 
 
+@extend_schema(
+    parameters=[
+        api.query("role", "The role's name.", required=True),
+        api.query("roomId"),
+        *api.PAGE_PARAMETERS,
+    ],
+    responses=api.v1_page(
+        "RoleHolders",
+        "users",
+        api.shape(
+            "RoleHolder",
+            {
+                "_id": api.text(),
+                "username": api.text(),
+                "name": api.text(),
+                "emails": api.Email(many=True),
+                "createdAt": api.text(),
+                "_updatedAt": api.text(),
+            },
+            many=True,
+        ),
+    ),
+)
 class RolesUsersView(V1View):
     """GET roles.getUsersInRole?role=<name>[&roomId=]: who holds the role (in that room, for a
     room role), by username, paginated."""
@@ -263,6 +330,10 @@ class RolesUsersView(V1View):
 # --- permissions ---------------------------------------------------------------------------------
 
 
+@extend_schema(
+    parameters=[api.query("updatedSince", "An ISO 8601 time.", kind="time or empty")],
+    responses=api.v1_success("PermissionsListAll", PERMISSIONS),
+)
 class PermissionsListAllView(V1View):
     """GET permissions.listAll[?updatedSince=<ISO time>]: every permission with its roles, or
     those changed since then."""
@@ -292,14 +363,32 @@ def permission_changes(data: Any) -> list[tuple[str, list[str]]]:
         name, role_names = item["_id"], item["roles"]
         if not isinstance(name, str) or not isinstance(role_names, list):
             raise invalid_body(f'{where}: "_id" must be a string and "roles" a list.')
-        if not all(isinstance(role, str) for role in role_names):
+        if not all(isinstance(role, str) and "\x00" not in role for role in role_names):
             raise invalid_body(f'{where}: "roles" must list role names.')
+        if "\x00" in name:  # no permission is named so, and PostgreSQL refuses it in a query
+            raise invalid_body(f'{where}: "_id" must be a permission name.')
         if len(set(role_names)) != len(role_names):
             raise invalid_body(f'{where}: "roles" names a role twice.')
         changes.append((name, role_names))
     return changes
 
 
+@extend_schema(
+    request=api.body(
+        "PermissionsUpdate",
+        {
+            "permissions": api.shape(
+                "PermissionRoles",
+                {
+                    "_id": api.text(required=True),
+                    "roles": serializers.ListField(child=api.text(blank=True)),
+                },
+                many=True,
+            )
+        },
+    ),
+    responses=api.v1_success("PermissionsUpdated", {"permissions": api.Permission(many=True)}),
+)
 class PermissionsUpdateView(V1View):
     """POST permissions.update {permissions: [{_id, roles}]}: gives each permission exactly
     those roles, all or nothing; answers every permission as it now stands."""

@@ -28,6 +28,20 @@ def is_member(user: User, room: Room) -> bool:
     return Subscription.objects.filter(room=room, user=user).exists()
 
 
+def get_visible_room(user: User, room_id: str) -> Room:
+    """The room with this id, if `user` may know that it exists: any public channel; a private
+    group (or direct room) only to its members and to holders of view-room-administration.
+    Raises RoomNotFound otherwise, exactly as for a room that does not exist."""
+    room = get_room(room_id)
+    if (
+        room.t != Room.Type.CHANNEL
+        and not is_member(user, room)
+        and not has_permission(user, "view-room-administration")
+    ):
+        raise RoomNotFound()
+    return room
+
+
 def can_read_room(user: User, room: Room) -> bool:
     """Rocket.Chat's rule: a public channel to holders of view-c-room, any room to its members."""
     if room.t == Room.Type.CHANNEL and has_permission(user, "view-c-room"):
@@ -39,10 +53,11 @@ def access_room(user: User, room_id: str, *, for_write: bool = False) -> Room:
     """The room, if `user` may read it (or, with for_write, post in it).
 
     Posting takes membership; an archived room takes no messages, and a read-only one only
-    those of holders of post-readonly (its owners, by default). Raises RoomNotFound,
+    those of holders of post-readonly (its owners, by default). A private group answers a
+    non-member as if it did not exist (get_visible_room). Raises RoomNotFound,
     CannotAccessRoom or RoomArchived.
     """
-    room = get_room(room_id)
+    room = get_visible_room(user, room_id)
     if not for_write:
         if not can_read_room(user, room):
             raise CannotAccessRoom()

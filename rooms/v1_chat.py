@@ -12,10 +12,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
 
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from chat_project import schema as api
 from chat_project.errors import (
     ApiError,
     CannotAccessRoom,
@@ -170,9 +173,44 @@ def message_object(params: Mapping[str, Any]) -> Mapping[str, Any]:
     return given
 
 
+# --- the schema ---------------------------------------------------------------------------------
+
+EXTRAS = {
+    "alias": api.text(),
+    "emoji": api.text(),
+    "avatar": api.text(),
+    "attachments": serializers.ListField(
+        child=api.anything(),
+        required=False,
+        allow_null=True,
+        help_text="From a form, the list as JSON.",
+    ),
+}
+ONE_MESSAGE = api.v1_success("OneMessage", {"message": api.Message()})
+
+
 # --- views ---------------------------------------------------------------------------------------
 
 
+@extend_schema(
+    request=api.body(
+        "PostMessage",
+        {
+            "channel": api.text('"#name", a room id or name (or give roomId).'),
+            "roomId": api.text(),
+            "text": api.text(),
+            **EXTRAS,
+        },
+    ),
+    responses=api.v1_success(
+        "PostedMessage",
+        {
+            "ts": serializers.IntegerField(help_text="Milliseconds since 1970."),
+            "channel": api.text(),
+            "message": api.Message(),
+        },
+    ),
+)
 class PostMessageView(V1View):
     """POST chat.postMessage: `channel` ("#name", a room id or name) or `roomId`; `text` (which
     may be empty when `attachments` are given), `alias`, `emoji`, `avatar`, `attachments`. Only
@@ -201,6 +239,25 @@ class PostMessageView(V1View):
         )
 
 
+@extend_schema(
+    request=api.body(
+        "SendMessage",
+        {
+            "message": api.shape(
+                "NewMessage",
+                {
+                    "rid": api.text(required=True),
+                    "msg": api.text(),
+                    "_id": api.text("The client's own id: 1 to 32 letters and digits."),
+                    "groupable": api.flag(),
+                    **EXTRAS,
+                },
+                help_text="From a form, the object as JSON.",
+            )
+        },
+    ),
+    responses=ONE_MESSAGE,
+)
 class SendMessageView(V1View):
     """POST chat.sendMessage: `message` {`rid`, `msg`, and optionally `_id` (the client's own id:
     1 to 32 letters and digits, unused), `alias`, `emoji`, `avatar`, `attachments`,
@@ -240,6 +297,7 @@ class SendMessageView(V1View):
         return ok({"message": message_json(message)})
 
 
+@extend_schema(parameters=[api.query("msgId", required=True)], responses=ONE_MESSAGE)
 class GetMessageView(V1View):
     """GET chat.getMessage?msgId=: one message, if the caller may read its room."""
 
@@ -250,6 +308,17 @@ class GetMessageView(V1View):
         return ok({"message": message_json(find_message(user_of(request), msg_id))})
 
 
+@extend_schema(
+    request=api.body(
+        "UpdateMessage",
+        {
+            "roomId": api.text(required=True),
+            "msgId": api.text(required=True),
+            "text": api.text(required=True),
+        },
+    ),
+    responses=ONE_MESSAGE,
+)
 class UpdateView(V1View):
     """POST chat.update: `roomId`, `msgId`, `text`. Its author (while MESSAGE_ALLOW_EDITING is
     on) or a holder of edit-message, who may post in the room. Answers the edited message."""
@@ -268,6 +337,26 @@ class UpdateView(V1View):
         return ok({"message": message_json(message)})
 
 
+@extend_schema(
+    request=api.body(
+        "DeleteMessage",
+        {
+            "roomId": api.text(required=True),
+            "msgId": api.text(required=True),
+            "asUser": api.flag(),
+        },
+    ),
+    responses=api.v1_success(
+        "DeletedMessage",
+        {
+            "_id": api.text(),
+            "ts": api.text("Milliseconds since 1970, as a string."),
+            "message": api.shape(
+                "Deleted", {"_id": api.text(), "rid": api.text(), "u": api.NullableUserBrief()}
+            ),
+        },
+    ),
+)
 class DeleteView(V1View):
     """POST chat.delete: `roomId`, `msgId`, and `asUser` to delete as its author (which takes
     force-delete-message for another's message). Answers what was deleted, and when."""

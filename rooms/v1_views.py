@@ -13,15 +13,18 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.serializers import user_brief
+from chat_project import schema as api
 from chat_project.fields import TimestampField
 from chat_project.timestamps import iso_ms
 from chat_project.v1 import (
+    MAX_OFFSET,
     V1View,
     bool_param,
     forbidden,
@@ -109,6 +112,39 @@ class RoomView(V1View):
         return ok({self.kind.one: room_v1_json(fresh)})
 
 
+# --- the schema: one declaration per view, for both kinds ---------------------------------------
+# channels.* answers a room under "channel" (a list under "channels"); groups.* under "group".
+
+ROOM_QUERY = [
+    api.query("roomId", "The room's id (or give roomName)."),
+    api.query("roomName", "The room's name."),
+]
+ROOM_FIELDS = {"roomId": api.text(), "roomName": api.text()}
+USER_FIELDS = {"userId": api.text(), "username": api.text(), "user": api.text()}
+ROOM_ANSWER = api.v1_success(
+    "RoomAnswer", {"channel": api.Room(required=False), "group": api.Room(required=False)}
+)
+DONE = api.V1_DONE
+ROOM_PAGE = api.v1_success(
+    "RoomPage",
+    {
+        "channels": api.Room(many=True, required=False),
+        "groups": api.Room(many=True, required=False),
+        "count": serializers.IntegerField(),
+        "offset": serializers.IntegerField(),
+        "total": serializers.IntegerField(),
+    },
+)
+
+
+def room_body(component: str, **fields: serializers.Field) -> Any:
+    return api.body(component, {**ROOM_FIELDS, **fields})
+
+
+ROOM_BODY = room_body("RoomLookup")
+ROOM_USER_BODY = room_body("RoomUser", **USER_FIELDS)
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 ROOM_SORT = {
@@ -120,6 +156,7 @@ ROOM_SORT = {
 }
 
 
+@extend_schema(parameters=api.PAGE_PARAMETERS, responses=ROOM_PAGE)
 class ListView(RoomView):
     """channels.list: every public channel for holders of view-c-room, else the caller's own.
     groups.list: the caller's private groups."""
@@ -137,6 +174,7 @@ class ListView(RoomView):
         return paginated(self.kind.many, with_member_counts(rooms), page, room_v1_json)
 
 
+@extend_schema(parameters=api.PAGE_PARAMETERS, responses=ROOM_PAGE)
 class ListJoinedView(RoomView):
     """channels.list.joined: the public channels the caller is in."""
 
@@ -146,6 +184,7 @@ class ListJoinedView(RoomView):
         return paginated(self.kind.many, with_member_counts(rooms), page, room_v1_json)
 
 
+@extend_schema(parameters=ROOM_QUERY, responses=ROOM_ANSWER)
 class InfoView(RoomView):
     def get(self, request: Request) -> Response:
         return ok({self.kind.one: room_v1_json(self.find_room(checked_archived=False))})
@@ -155,9 +194,20 @@ class HistoryQuery(serializers.Serializer):
     latest = TimestampField(required=False)
     oldest = TimestampField(required=False)
     count = serializers.IntegerField(required=False, min_value=0)
-    offset = serializers.IntegerField(required=False, min_value=0)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
 
 
+@extend_schema(
+    parameters=[
+        *ROOM_QUERY,
+        api.query("latest", "Only messages before this time.", kind="time or empty"),
+        api.query("oldest", "Only messages after this time.", kind="time or empty"),
+        api.query("count", "How many (default 20, at most 100).", kind="count"),
+        api.query("offset", "How many to skip.", kind="count"),
+        api.query("inclusive", "Include messages at latest and oldest.", kind="boolean"),
+    ],
+    responses=api.v1_success("History", {"messages": api.Message(many=True)}),
+)
 class HistoryView(RoomView):
     """channels.history: `latest`, `oldest`, `inclusive`, `count` (default 20, at most 100),
     `offset`; newest first."""
@@ -179,6 +229,10 @@ class HistoryView(RoomView):
         return ok({"messages": [message_json(m) for m in messages]})
 
 
+@extend_schema(
+    parameters=[*ROOM_QUERY, *api.PAGE_PARAMETERS],
+    responses=api.v1_page("MessagePage", "messages", api.Message(many=True)),
+)
 class MessagesView(RoomView):
     """channels.messages: the room's messages, paginated with a total, newest first."""
 
@@ -195,6 +249,14 @@ def member_json(user: User) -> dict[str, Any]:
     return user_brief(user) | {"status": "offline"}
 
 
+@extend_schema(
+    parameters=[*ROOM_QUERY, *api.PAGE_PARAMETERS],
+    responses=api.v1_page(
+        "MemberPage",
+        "members",
+        api.shape("Member", {**api.UserBrief().get_fields(), "status": api.text()}, many=True),
+    ),
+)
 class MembersView(RoomView):
     """channels.members: the room's members, paginated, by username."""
 
@@ -208,6 +270,10 @@ class MembersView(RoomView):
         return paginated("members", room_members(room), page, member_json)
 
 
+@extend_schema(
+    parameters=ROOM_QUERY,
+    responses=api.v1_success("Moderators", {"moderators": api.UserBrief(many=True)}),
+)
 class ModeratorsView(RoomView):
     def get(self, request: Request) -> Response:
         room = self.find_room()
@@ -217,6 +283,23 @@ class ModeratorsView(RoomView):
         return ok({"moderators": [user_brief(user) for user in moderators]})
 
 
+@extend_schema(
+    parameters=ROOM_QUERY,
+    responses=api.v1_success(
+        "RoomRoles",
+        {
+            "roles": api.shape(
+                "RoomRoleHolder",
+                {
+                    "rid": api.text(),
+                    "u": api.UserBrief(),
+                    "roles": serializers.ListField(child=api.text(blank=True)),
+                },
+                many=True,
+            )
+        },
+    ),
+)
 class RolesView(RoomView):
     """channels.roles: the members who hold room roles, and which."""
 
@@ -243,6 +326,21 @@ class RolesView(RoomView):
         )
 
 
+@extend_schema(
+    parameters=[*ROOM_QUERY, api.query("userId", "Another user's (view-room-administration).")],
+    responses=api.v1_success(
+        "Counters",
+        {
+            "joined": api.flag(),
+            "members": serializers.IntegerField(allow_null=True),
+            "unreads": serializers.IntegerField(allow_null=True),
+            "unreadsFrom": serializers.CharField(allow_null=True),
+            "msgs": serializers.IntegerField(allow_null=True),
+            "latest": serializers.CharField(allow_null=True),
+            "userMentions": serializers.IntegerField(allow_null=True),
+        },
+    ),
+)
 class CountersView(RoomView):
     """channels.counters: membership and message counts; another user's (`userId`) needs
     view-room-administration. Unread counts are not tracked yet and answer 0."""
@@ -274,6 +372,19 @@ class CountersView(RoomView):
 # --- membership ----------------------------------------------------------------------------------
 
 
+@extend_schema(
+    request=api.body(
+        "RoomCreate",
+        {
+            "name": api.text(required=True),
+            "members": serializers.ListField(
+                child=api.text(blank=True), required=False, allow_null=True
+            ),
+            "readOnly": api.flag(),
+        },
+    ),
+    responses=ROOM_ANSWER,
+)
 class CreateView(RoomView):
     """channels.create / groups.create: `name`, `members` (usernames), `readOnly`."""
 
@@ -297,6 +408,7 @@ class CreateView(RoomView):
         return self.room_answer(room)
 
 
+@extend_schema(request=ROOM_BODY, responses=ROOM_ANSWER)
 class JoinView(RoomView):
     def post(self, request: Request) -> Response:
         room = self.find_room()
@@ -304,6 +416,7 @@ class JoinView(RoomView):
         return self.room_answer(room)
 
 
+@extend_schema(request=ROOM_BODY, responses=ROOM_ANSWER)
 class LeaveView(RoomView):
     def post(self, request: Request) -> Response:
         room = self.find_room()
@@ -311,6 +424,7 @@ class LeaveView(RoomView):
         return self.room_answer(room)
 
 
+@extend_schema(request=ROOM_USER_BODY, responses=ROOM_ANSWER)
 class InviteView(RoomView):
     def post(self, request: Request) -> Response:
         room = self.find_room()
@@ -318,6 +432,7 @@ class InviteView(RoomView):
         return self.room_answer(room)
 
 
+@extend_schema(request=ROOM_USER_BODY, responses=ROOM_ANSWER)
 class KickView(RoomView):
     def post(self, request: Request) -> Response:
         room = self.find_room()
@@ -325,6 +440,7 @@ class KickView(RoomView):
         return self.room_answer(room)
 
 
+@extend_schema(request=ROOM_USER_BODY, responses=DONE)
 class RoomRoleView(RoomView):
     """addOwner/removeOwner, addModerator/removeModerator, addLeader/removeLeader."""
 
@@ -338,18 +454,21 @@ class RoomRoleView(RoomView):
         return ok()
 
 
+@extend_schema(request=ROOM_BODY, responses=DONE)
 class DeleteView(RoomView):
     def post(self, request: Request) -> Response:
         delete_room(by=user_of(request), room=self.find_room(checked_archived=False))
         return ok()
 
 
+@extend_schema(request=ROOM_BODY, responses=DONE)
 class ArchiveView(RoomView):
     def post(self, request: Request) -> Response:
         archive_room(user=user_of(request), room=self.find_room())
         return ok()
 
 
+@extend_schema(request=ROOM_BODY, responses=DONE)
 class UnarchiveView(RoomView):
     def post(self, request: Request) -> Response:
         room = self.find_room(checked_archived=False)
@@ -362,6 +481,7 @@ class UnarchiveView(RoomView):
 # --- settings ------------------------------------------------------------------------------------
 
 
+@extend_schema(request=room_body("RoomRename", name=api.text(required=True)), responses=ROOM_ANSWER)
 class RenameView(RoomView):
     def post(self, request: Request) -> Response:
         name = text_param(self.params(), "name")
@@ -376,6 +496,22 @@ class RenameView(RoomView):
         return self.room_answer(room)
 
 
+@extend_schema(
+    request=room_body(
+        "RoomText",
+        topic=api.text("setTopic's."),
+        description=api.text("setDescription's."),
+        announcement=api.text("setAnnouncement's."),
+    ),
+    responses=api.v1_success(
+        "RoomTextSet",
+        {
+            "topic": api.text("setTopic's."),
+            "description": api.text("setDescription's."),
+            "announcement": api.text("setAnnouncement's."),
+        },
+    ),
+)
 class TextSettingView(RoomView):
     """setTopic, setDescription, setAnnouncement: answer the new text under its own key."""
 
@@ -387,8 +523,8 @@ class TextSettingView(RoomView):
         if self.param not in params:
             raise v1_failure(f'The bodyParam "{self.param}" is required')
         value = params.get(self.param) or ""
-        if not isinstance(value, str):
-            raise v1_failure(f'The bodyParam "{self.param}" must be a string')
+        if not isinstance(value, str) or "\x00" in value:
+            raise v1_failure(f'The bodyParam "{self.param}" must be a string without NUL')
         room = self.find_room()
         if getattr(room, self.field) == value and self.param != "announcement":
             raise v1_failure(
@@ -398,6 +534,9 @@ class TextSettingView(RoomView):
         return ok({self.param: value})
 
 
+@extend_schema(
+    request=room_body("RoomReadOnly", readOnly=api.flag(required=True)), responses=ROOM_ANSWER
+)
 class SetReadOnlyView(RoomView):
     def post(self, request: Request) -> Response:
         read_only = bool_param(self.params(), "readOnly")
@@ -413,6 +552,9 @@ class SetReadOnlyView(RoomView):
         return self.room_answer(room)
 
 
+@extend_schema(
+    request=room_body("RoomDefault", default=api.flag(required=True)), responses=ROOM_ANSWER
+)
 class SetDefaultView(RoomView):
     def post(self, request: Request) -> Response:
         default = bool_param(self.params(), "default")

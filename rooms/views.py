@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from chat_project import schema as api
 from chat_project.fields import StrictCharField, TimestampField, batch_param
 from permissions.checks import requires
-from rooms.access import access_room, get_room
+from rooms.access import access_room, get_visible_room
 from rooms.selectors import joined_rooms, public_rooms, room_history
 from rooms.serializers import message_json, room_json
 from rooms.services import (
@@ -32,6 +34,11 @@ def user_of(request: Request) -> User:
     return cast(User, request.user)
 
 
+ROOMS = api.success_01("Rooms01", {"rooms": api.Room01(many=True)})
+DONE = api.success_01("Done01")
+
+
+@extend_schema(responses=ROOMS)
 class PublicRoomsView(APIView):
     """GET /api/publicRooms: every public channel, most messages first."""
 
@@ -40,6 +47,7 @@ class PublicRoomsView(APIView):
         return Response({"status": "success", "rooms": rooms})
 
 
+@extend_schema(responses=ROOMS)
 class JoinedRoomsView(APIView):
     """GET /api/joinedRooms: the caller's rooms, of any type."""
 
@@ -48,19 +56,21 @@ class JoinedRoomsView(APIView):
         return Response({"status": "success", "rooms": rooms})
 
 
+@extend_schema(request=None, responses=DONE)
 class JoinView(APIView):
     """POST /api/rooms/<id>/join (curl's `-d "{}"` arrives as a form and is ignored)."""
 
     def post(self, request: Request, room_id: str) -> Response:
-        join_room(user=user_of(request), room=get_room(room_id))
+        join_room(user=user_of(request), room=get_visible_room(user_of(request), room_id))
         return Response({"status": "success"})
 
 
+@extend_schema(request=None, responses=DONE)
 class LeaveView(APIView):
     """POST /api/rooms/<id>/leave."""
 
     def post(self, request: Request, room_id: str) -> Response:
-        leave_room(user=user_of(request), room=get_room(room_id))
+        leave_room(user=user_of(request), room=get_visible_room(user_of(request), room_id))
         return Response({"status": "success"})
 
 
@@ -82,6 +92,15 @@ class HistoryQuery(serializers.Serializer):
         return attrs
 
 
+@extend_schema(
+    parameters=[
+        api.query("count", "How many (default 50, at most 100).", kind="count"),
+        api.query("limit", "count's 0.32 name.", kind="count"),
+        api.query("latest", "Only messages before this time.", kind="time or empty"),
+        api.query("oldest", "Only messages after this time.", kind="time or empty"),
+    ],
+    responses=api.success_01("Messages01", {"messages": api.Message(many=True)}),
+)
 class MessagesView(APIView):
     """GET /api/rooms/<id>/messages: the newest 50 (or `count`, at most 100), newest first."""
 
@@ -102,6 +121,12 @@ class SendInput(serializers.Serializer):
     msg = StrictCharField(allow_blank=True, trim_whitespace=False)
 
 
+@extend_schema(
+    request=api.body(
+        "Send01", {"msg": serializers.RegexField(r"\S", help_text="Not only white space.")}
+    ),
+    responses=api.success_01("Sent01", {"data": api.Message()}),
+)
 class SendView(APIView):
     """POST /api/rooms/<id>/send with `msg`, as JSON or a form."""
 
@@ -114,6 +139,28 @@ class SendView(APIView):
         return Response({"status": "success", "data": message_json(message)})
 
 
+@extend_schema(
+    request=api.body(
+        "BulkCreateRoom",
+        {
+            "rooms": api.shape(
+                "BulkRoom",
+                {
+                    "name": api.text(required=True),
+                    "members": serializers.ListField(
+                        child=api.text(required=True), required=False, help_text="Usernames."
+                    ),
+                    "private": api.flag(nullable=False),
+                },
+                many=True,
+            )
+        },
+    ),
+    responses=api.success_01(
+        "BulkCreatedRooms",
+        {"ids": api.shape("CreatedRoomId", {"rid": api.text()}, many=True)},
+    ),
+)
 class BulkCreateRoomView(APIView):
     """POST /api/bulk/createRoom {"rooms": [{"name", "members": [...], "private": false}]}."""
 
@@ -124,17 +171,19 @@ class BulkCreateRoomView(APIView):
         return Response({"status": "success", "ids": [{"rid": room.pk} for room in rooms]})
 
 
+@extend_schema(request=None, responses=DONE)
 class ArchiveView(APIView):
     """POST /api/room/<id>/archive (singular `room`, as Rocket.Chat 0.44 had it)."""
 
     def post(self, request: Request, room_id: str) -> Response:
-        archive_room(user=user_of(request), room=get_room(room_id))
+        archive_room(user=user_of(request), room=get_visible_room(user_of(request), room_id))
         return Response({"status": "success"})
 
 
+@extend_schema(request=None, responses=DONE)
 class UnarchiveView(APIView):
     """POST /api/room/<id>/unarchive."""
 
     def post(self, request: Request, room_id: str) -> Response:
-        unarchive_room(user=user_of(request), room=get_room(room_id))
+        unarchive_room(user=user_of(request), room=get_visible_room(user_of(request), room_id))
         return Response({"status": "success"})

@@ -61,3 +61,41 @@ def rate_limits_off_unless_asked(settings, request):
     cache.clear()
     yield
     cache.clear()
+
+
+# Stored secrets never leave the server: no password hash and no login token digest in any body.
+PASSWORD_HASH_PREFIXES = (b"rc_argon2$", b"argon2$", b"pbkdf2_", b"bcrypt$", b"bcrypt_sha256$")
+
+
+@pytest.fixture(autouse=True)
+def no_stored_secret_in_any_response(monkeypatch):
+    """Every /api/ response a test's client gets (django.test.Client, and so DRF's APIClient) is
+    scanned for a stored password hash's prefix and for the digest of any login token made
+    during the test (recorded as accounts.tokens computes them: no query). A leak fails the
+    test that caused it, whatever it was testing. (The Django admin, for staff only, shows
+    token digests by design, so only the API is scanned.)"""
+    from django.test.client import Client
+
+    import accounts.tokens
+
+    digests: set[bytes] = set()
+    real_digest = accounts.tokens.token_digest
+    real_request = Client.request
+
+    def recording_digest(secret: str) -> str:
+        digest = real_digest(secret)
+        digests.add(digest.encode())
+        return digest
+
+    def scanned_request(self, **request):
+        response = real_request(self, **request)
+        api = str(request.get("PATH_INFO", "")).startswith("/api")
+        if api and not getattr(response, "streaming", False):
+            body = response.content
+            leaked = [p for p in PASSWORD_HASH_PREFIXES if p in body]
+            leaked += [d for d in digests if d in body]
+            assert not leaked, f"{request.get('PATH_INFO')} answered stored secrets: {leaked}"
+        return response
+
+    monkeypatch.setattr(accounts.tokens, "token_digest", recording_digest)
+    monkeypatch.setattr(Client, "request", scanned_request)

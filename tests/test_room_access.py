@@ -45,12 +45,13 @@ def test_anyone_signed_in_reads_a_public_channel(signed_in):
 
 
 def test_a_non_member_cannot_read_a_private_group(signed_in):
+    """To a non-member a private group answers as a room that does not exist."""
     group = RoomFactory(t="p")
     MessageFactory(room=group, msg="secret")
 
     response = signed_in.get(f"/api/rooms/{group.pk}/messages")
 
-    assert_error(response, 403, "Cannot access room.", "error-not-allowed", "fail")
+    assert_error(response, 404, "Room not found.", "error-room-not-found", "error")
     assert b"secret" not in response.content
 
 
@@ -79,11 +80,12 @@ def test_odd_room_ids_are_404_not_500(signed_in, room_id):
 
 
 def test_a_private_group_cannot_be_joined(signed_in, user):
+    """Not even seen: to a non-member a private group answers as a room that does not exist."""
     group = RoomFactory(t="p")
 
     response = signed_in.post(f"/api/rooms/{group.pk}/join")
 
-    assert_error(response, 403, "Only public channels can be joined.", "error-not-allowed", "fail")
+    assert_error(response, 404, "Room not found.", "error-room-not-found", "error")
     assert not Subscription.objects.filter(room=group, user=user).exists()
 
 
