@@ -57,7 +57,11 @@ def access_room(user: User, room_id: str, *, for_write: bool = False) -> Room:
     non-member as if it did not exist (get_visible_room). Raises RoomNotFound,
     CannotAccessRoom or RoomArchived.
     """
-    room = get_visible_room(user, room_id)
+    return check_access(user, get_visible_room(user, room_id), for_write=for_write)
+
+
+def check_access(user: User, room: Room, *, for_write: bool = False) -> Room:
+    """access_room's rules for a room already in hand (and known to be visible to `user`)."""
     if not for_write:
         if not can_read_room(user, room):
             raise CannotAccessRoom()

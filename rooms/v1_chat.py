@@ -31,7 +31,7 @@ from chat_project.errors import (
 from chat_project.fields import json_from_form
 from chat_project.timestamps import now_ms
 from chat_project.v1 import V1Error, V1View, bool_param, ok, text_param, v1_error, v1_failure
-from rooms.access import access_room, can_read_room, get_room, is_member
+from rooms.access import access_room, can_read_room, check_access, get_room, is_member
 from rooms.models import Message, Room
 from rooms.selectors import message_by_id, room_by_id_or_name
 from rooms.serializers import epoch_ms, message_json
@@ -228,7 +228,8 @@ class PostMessageView(V1View):
         extras = message_extras(params)
         room = room_for_channel(user, channel)
         with send_refusals_in_rocket_chat_words(user, room.pk):
-            room = access_room(user, room.pk, for_write=True)
+            # room_for_channel found it and checked it is readable: no second lookup.
+            room = check_access(user, room, for_write=True)
         try:
             # Rocket.Chat's webhook messages are never grouped.
             message = send_message(user=user, room=room, text=text, groupable=False, **extras)

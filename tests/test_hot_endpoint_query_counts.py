@@ -1,0 +1,67 @@
+"""Every endpoint the benchmark measures has its query count pinned, so that a regression (an
+extra round trip, an N+1) fails CI rather than only slowing the benchmark down. Savepoints are
+the test's own transaction showing through and are not counted."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import MessageFactory, RoomFactory, SubscriptionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+
+
+def statements(call):
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert response.status_code == 200, response.content[:300]
+    return len([q for q in captured if "SAVEPOINT" not in q["sql"]])
+
+
+@pytest.fixture
+def room_with_history(user):
+    room = RoomFactory(name="busy")
+    SubscriptionFactory(room=room, user=user)
+    return room
+
+
+@pytest.fixture
+def signed_in(api, user, auth_headers):
+    api.credentials(**auth_headers(user))
+    api.get("/api/publicRooms")  # the token's first use is recorded here, not in the counts
+    return api
+
+
+def test_version_runs_no_query(api):
+    assert statements(lambda: api.get("/api/version")) == 0
+
+
+def test_login(api, user):
+    # the user; expired tokens cleared; the new token; last_login
+    assert statements(lambda: api.post("/api/login", {"user": "sing", "password": PASSWORD})) == 4
+
+
+@pytest.mark.parametrize("history", [1, 11])
+def test_v1_channels_history(signed_in, room_with_history, history):
+    MessageFactory.create_batch(history, room=room_with_history, author=UserFactory())
+
+    # token, room (with its member count), the page with its authors
+    assert (
+        statements(lambda: signed_in.get(f"/api/v1/channels.history?roomId={room_with_history.pk}"))
+        == 4
+    )
+
+
+def test_v1_chat_post_message(signed_in, room_with_history):
+    count = statements(
+        lambda: signed_in.post(
+            "/api/v1/chat.postMessage",
+            {"roomId": room_with_history.pk, "text": "hi"},
+            format="json",
+        )
+    )
+
+    # token, room lookup, membership, permission set, room lock, insert, counter update
+    assert count == 7
