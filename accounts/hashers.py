@@ -33,3 +33,22 @@ class RocketChatArgon2PasswordHasher(Argon2PasswordHasher):
 
     def verify(self, password: str, encoded: str) -> bool:
         return super().verify(password_digest(password), encoded)
+
+    def verify_digest(self, digest: str, encoded: str) -> bool:
+        """Checks what a websocket client sends, the password's SHA-256 hex digest."""
+        return super().verify(digest.lower(), encoded)
+
+
+def check_password_digest(digest: str, encoded: str) -> bool:
+    """Whether `digest` (sha256(password) in hex) matches the stored hash `encoded`. Only our
+    own scheme hashes the digest; a hash of another kind (an older one, from before) cannot be
+    checked this way, and is upgraded by the next login with the plain password."""
+    from django.contrib.auth.hashers import identify_hasher
+
+    try:
+        hasher = identify_hasher(encoded)
+    except ValueError:
+        return False
+    if not isinstance(hasher, RocketChatArgon2PasswordHasher):
+        return False
+    return hasher.verify_digest(digest, encoded)

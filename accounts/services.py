@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.hashers import check_password_digest
 from accounts.login_guard import LoginGuard
 from accounts.models import LoginToken, User
 from accounts.selectors import find_user, user_for_login
@@ -27,6 +28,7 @@ from accounts.tokens import (
 from accounts.validators import validate_name
 from chat_project.errors import Forbidden, InvalidParams, LoginFailed, bulk_record_error
 from chat_project.lookups import pks_by_lowercase
+from chat_project.realtime import events as realtime
 from permissions.checks import has_permission
 from permissions.models import Role
 from rooms.services import join_default_rooms
@@ -157,8 +159,12 @@ def check_unused(users: list[User]) -> None:
         first_name[name], first_email[email] = index, index
 
 
-def log_in(*, identifier: str, kind: str, password: str, address: str) -> tuple[User, str]:
+def log_in(
+    *, identifier: str, kind: str, password: str, address: str, digest: str | None = None
+) -> tuple[User, str]:
     """Checks the credentials and issues a new login token: (user, token secret).
+
+    `digest`, instead of the password, is its SHA-256 hex digest, as websocket clients send it.
 
     First the brute-force guard (accounts.login_guard) may refuse the attempt outright, before
     any hashing. Unknown user, wrong password and inactive user all raise the same LoginFailed,
@@ -166,7 +172,7 @@ def log_in(*, identifier: str, kind: str, password: str, address: str) -> tuple[
     """
     guard = LoginGuard(identifier=identifier, address=address)
     guard.admit()
-    user = authenticated_user(identifier=identifier, kind=kind, password=password)
+    user = authenticated_user(identifier=identifier, kind=kind, password=password, digest=digest)
     guard.succeeded()
     with transaction.atomic():
         purge_expired_login_tokens(user=user)
@@ -183,13 +189,19 @@ def resume_login(*, secret: str) -> User:
     return token.user
 
 
-def authenticated_user(*, identifier: str, kind: str, password: str) -> User:
-    """The active user these credentials name. Raises LoginFailed."""
+def authenticated_user(
+    *, identifier: str, kind: str, password: str, digest: str | None = None
+) -> User:
+    """The active user these credentials name (the password, or its digest). Raises LoginFailed."""
     user = user_for_login(identifier, kind=kind)
     if user is None or not user.has_usable_password():
         make_password(password)  # as slow as checking a real hash
         raise LoginFailed()
-    if not user.check_password(password) or not user.is_active:
+    if digest is not None:
+        matches = check_password_digest(digest, user.password)
+    else:
+        matches = user.check_password(password)  # upgrades an older hash on success
+    if not matches or not user.is_active:
         raise LoginFailed()
     return user
 
@@ -415,6 +427,11 @@ def update_user(
         with transaction.atomic(durable=True):
             if fields or roles_change:
                 user.save(update_fields=[*fields, "updated_at"])
+            if {"username", "name"} & set(fields):
+                realtime.notify_logged(
+                    "Users:NameChanged",
+                    [{"_id": user.pk, "name": user.name, "username": user.username}],
+                )
             if new_roles is not None:
                 if "admin" not in {role.pk for role in new_roles}:
                     # As delete_user and change_active_status: the last admin stays one.
@@ -433,7 +450,9 @@ def update_user(
                 other_logins = LoginToken.objects.filter(user=user)
                 if keep_token is not None:
                     other_logins = other_logins.exclude(pk=keep_token.pk)
+                ended = list(other_logins.values_list("pk", flat=True))
                 other_logins.delete()
+                realtime.logins_ended(token_ids=ended)
             if active is not None and active_change:
                 change_active_status(user=user, active=active)
     except IntegrityError:  # a request racing this one took the name or the email
@@ -472,6 +491,7 @@ def change_active_status(*, user: User, active: bool) -> None:
                 error_type="error-action-not-allowed",
             )
         LoginToken.objects.filter(user=user).delete()
+        realtime.logins_ended(user_ids=[user.pk])
     user.is_active = active
     user.save(update_fields=["is_active", "updated_at"])
 
@@ -489,7 +509,9 @@ def delete_user(*, user: User) -> None:
                 "Leaving the app without admins is not allowed",
                 error_type="error-action-not-allowed",
             )
+        user_id = user.pk
         user.delete()
+        realtime.logins_ended(user_ids=[user_id])
 
 
 def issue_token_for(*, by: User, user: User) -> str:

@@ -69,8 +69,11 @@ def verify_login_token(secret: str, *, user_id: str | None = None) -> LoginToken
 
 
 def revoke_login_token(*, token: LoginToken) -> None:
-    """Ends this one login; the user's other tokens keep working."""
+    """Ends this one login (and its websockets); the user's other tokens keep working."""
+    from chat_project.realtime.events import logins_ended
+
     LoginToken.objects.filter(pk=token.pk).delete()
+    logins_ended(token_ids=[token.pk])
 
 
 def purge_expired_login_tokens(*, user: User | None = None) -> int:

@@ -1,9 +1,17 @@
-"""ASGI entry point, for servers that speak ASGI (the realtime API will need one)."""
+"""ASGI entry point: REST and the realtime websockets on one port (chat_project.realtime.asgi).
+
+`make run` serves it with gunicorn's process manager and uvicorn workers (manage.py serve).
+"""
 
 import os
 
-from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chat_project.settings")
+wsgi_application = get_wsgi_application()  # sets Django up before the realtime modules load
 
-application = get_asgi_application()
+from django.conf import settings  # noqa: E402
+
+from chat_project.realtime.asgi import application_for  # noqa: E402
+
+application = application_for(wsgi_application, settings.WEB_THREADS)

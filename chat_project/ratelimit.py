@@ -61,10 +61,17 @@ def client_address(request: HttpRequest) -> str:
     """The client's address: REMOTE_ADDR, unless that is one of TRUSTED_PROXIES, in which case
     the nearest X-Forwarded-For hop that is not a trusted proxy (what a client sends itself,
     further left, is never believed)."""
-    address = request.META.get("REMOTE_ADDR", "") or "unknown"
+    return forwarded_client(
+        request.META.get("REMOTE_ADDR", "") or "unknown",
+        request.META.get("HTTP_X_FORWARDED_FOR", ""),
+    )
+
+
+def forwarded_client(address: str, forwarded_for: str) -> str:
+    """client_address's rule for any transport (the websocket API's too)."""
     if not trusted_proxy(address):
         return address
-    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [hop.strip() for hop in forwarded_for.split(",")]
     for hop in reversed([hop for hop in hops if hop]):
         if not trusted_proxy(hop):
             return hop

@@ -253,6 +253,27 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 
+# --- the realtime API (websockets) ---------------------------------------------------------------
+
+# Threads per server process for the REST views (and, separately, for the sockets' database work).
+WEB_THREADS = env_int("WEB_THREADS", 8, minimum=1)
+REALTIME_THREADS = env_int("REALTIME_THREADS", 8, minimum=1)
+# Redis pub/sub channel the server processes share events on; one per database, so two
+# deployments (or test runs) sharing a Redis server do not hear each other.
+REALTIME_CHANNEL = env_str(
+    "REALTIME_CHANNEL", "chat:events:" + str(_database["NAME"]).rsplit("/", 1)[-1]
+)
+# A websocket frame larger than this closes the connection (close code 1009).
+REALTIME_MAX_FRAME_BYTES = env_int("REALTIME_MAX_FRAME_BYTES", 256 * 1024, minimum=1024)
+# Frames waiting for one client; a client this far behind is disconnected (close code 1013).
+REALTIME_SOCKET_QUEUE = env_int("REALTIME_SOCKET_QUEUE", 1000, minimum=1)
+# Meteor's heartbeat: ping a client silent this long; close it if no pong follows in time.
+REALTIME_PING_SECONDS = env_int("REALTIME_PING_SECONDS", 25, minimum=1)
+REALTIME_PING_TIMEOUT = env_int("REALTIME_PING_TIMEOUT", 20, minimum=1)
+# DDP method calls per connection, per method (sendMessage: Rocket.Chat's 5 a second).
+REALTIME_METHOD_RATE = env_rate("REALTIME_METHOD_RATE", "20/s")
+REALTIME_SEND_RATE = env_rate("REALTIME_SEND_RATE", "5/s")
+
 
 # --- Django --------------------------------------------------------------------------------------
 

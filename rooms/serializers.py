@@ -100,3 +100,13 @@ def room_v1_json(room: Room) -> dict[str, Any]:
     if room.lm is not None:
         body["lm"] = iso_ms(room.lm)
     return body
+
+
+def message_ddp_json(message: Message) -> dict[str, Any]:
+    """message_json as the realtime API sends it: the same fields, dates as EJSON $date."""
+    body = message_json(message)
+    body["ts"] = {"$date": epoch_ms(message.ts)}
+    body["_updatedAt"] = {"$date": epoch_ms(message.updated_at)}
+    if message.edited_at is not None:
+        body["editedAt"] = {"$date": epoch_ms(message.edited_at)}
+    return body

@@ -34,6 +34,7 @@ from chat_project.errors import (
 from chat_project.lookups import pks_by_lowercase
 from chat_project.timestamps import ONE_MS, now_ms
 from permissions.checks import has_permission
+from rooms import notify
 from rooms.access import access_room
 from rooms.models import Message, Room, Subscription
 from rooms.selectors import MESSAGE_ID_SHAPE
@@ -56,7 +57,9 @@ def join_room(*, user: User, room: Room) -> None:
         raise RoomArchived()
     # get_or_create inserts inside a savepoint and, when a racing request won, reads its row:
     # the unique constraint decides, so two joins at once still leave one membership.
-    Subscription.objects.get_or_create(room=room, user=user)
+    _, created = Subscription.objects.get_or_create(room=room, user=user)
+    if created:
+        notify.members_joined(room, {user.pk: user.username})
 
 
 def join_default_rooms(*, users: list[User]) -> None:
@@ -94,6 +97,7 @@ def leave_room(*, user: User, room: Room) -> None:
         ):
             raise LastOwner()
         mine.delete()
+        notify.members_left(room, [user.pk])
 
 
 def archive_room(*, user: User, room: Room) -> None:
@@ -115,6 +119,7 @@ def set_archived(room: Room, *, archived: bool) -> None:
     now = timezone.now()
     Room.objects.filter(pk=room.pk).update(archived=archived, updated_at=now)
     room.archived, room.updated_at = archived, now
+    notify.room_changed(room)
 
 
 def create_rooms(*, creator: User, records: Any) -> list[Room]:
@@ -163,6 +168,13 @@ def insert_rooms(*, creator: User, rooms: list[Room], members: list[set[str]]) -
                 for pk in owned.values_list("pk", flat=True)
             ]
         )
+        usernames = dict(
+            User.objects.filter(pk__in=set().union(*members)).values_list("pk", "username")
+        )
+        usernames[creator.pk] = creator.username
+        for room, user_ids in zip(rooms, members, strict=True):
+            joined = {uid: usernames[uid] for uid in {creator.pk, *user_ids}}
+            notify.members_joined(room, joined, owner=creator.pk)
 
 
 def create_room(
@@ -231,9 +243,14 @@ def invite_users(*, by: User, room: Room, users: list[User]) -> None:
         raise InvalidParams("Not allowed", error_type="error-not-allowed")
     if room.archived:
         raise RoomArchived()
-    Subscription.objects.bulk_create(
-        [Subscription(room=room, user=user) for user in users], ignore_conflicts=True
-    )
+    with transaction.atomic():
+        already = set(
+            Subscription.objects.filter(room=room, user__in=users).values_list("user_id", flat=True)
+        )
+        Subscription.objects.bulk_create(
+            [Subscription(room=room, user=user) for user in users], ignore_conflicts=True
+        )
+        notify.members_joined(room, {u.pk: u.username for u in users if u.pk not in already})
 
 
 def remove_from_room(*, by: User, room: Room, user: User) -> None:
@@ -249,6 +266,7 @@ def remove_from_room(*, by: User, room: Room, user: User) -> None:
         if owners.filter(pk=theirs.pk).exists() and owners.count() == 1:
             raise LastOwner()
         theirs.delete()
+        notify.members_left(room, [user.pk])
 
 
 # Room roles that can be given and taken: role -> (permission, singular noun, error suffix).
@@ -279,6 +297,7 @@ def set_room_role(*, by: User, room: Room, user: User, role: str, held: bool) ->
                     f"User is already {noun}", error_type=f"error-user-already-{suffix}"
                 )
             Subscription.roles.through.objects.create(subscription=theirs, role_id=role)
+            notify.room_role_changed(room=room, user=user, role=role, held=True)
             return
         if not has_it:
             raise InvalidParams(f"User is not {noun}", error_type=f"error-user-not-{suffix}")
@@ -288,6 +307,7 @@ def set_room_role(*, by: User, room: Room, user: User, role: str, held: bool) ->
                 error_type="error-remove-last-owner",
             )
         holding.delete()
+        notify.room_role_changed(room=room, user=user, role=role, held=False)
 
 
 # What each editable room setting needs, as Rocket.Chat's saveRoomSettings has it.
@@ -316,6 +336,7 @@ def update_room(*, by: User, room: Room, **changes: Any) -> Room:
     try:
         with transaction.atomic():
             room.save(update_fields=[*changes, "updated_at"])
+            notify.room_changed(room)
     except IntegrityError:
         raise InvalidParams(
             f"A channel with name '{changes.get('name')}' exists", error_type=DUPLICATE_NAME
@@ -327,7 +348,12 @@ def delete_room(*, by: User, room: Room) -> None:
     """Deletes `room` with its memberships and messages (channels.delete): delete-c or delete-p."""
     if not has_permission(by, "delete-c" if room.t == Room.Type.CHANNEL else "delete-p", room):
         raise Forbidden()
-    room.delete()
+    with transaction.atomic():
+        members = list(Subscription.objects.filter(room=room).values_list("user_id", flat=True))
+        room_id = room.pk
+        room.delete()
+        room.pk = room_id  # delete() clears it; the notice still names the room
+        notify.members_left(room, members, room_gone=True)
 
 
 def room_from_record(index: int, record: Any, creator: User) -> Room:
@@ -588,6 +614,7 @@ def send_message(
                 raise MessageIdTaken() from None
             raise
         Room.objects.filter(pk=room.pk).update(msgs=F("msgs") + 1, lm=ts, updated_at=ts)
+        notify.message_saved(message)
     return message
 
 
@@ -626,6 +653,7 @@ def edit_message(*, user: User, message: Message, text: str) -> Message:
     if not changed:
         raise MessageNotFound()
     message.msg, message.edited_at, message.edited_by, message.updated_at = text, now, user, now
+    notify.message_saved(message)
     return message
 
 
@@ -675,3 +703,4 @@ def delete_message(*, user: User, message: Message, as_author: bool = False) -> 
         Room.objects.filter(pk=room_id).update(
             msgs=Greatest(F("msgs") - 1, 0), lm=Subquery(newest), updated_at=now_ms()
         )
+        notify.message_removed(room_id=room_id, message_id=message.pk)

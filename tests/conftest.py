@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -99,3 +100,27 @@ def no_stored_secret_in_any_response(monkeypatch):
 
     monkeypatch.setattr(accounts.tokens, "token_digest", recording_digest)
     monkeypatch.setattr(Client, "request", scanned_request)
+
+
+@pytest.fixture(autouse=True)
+def realtime_threads_closed():
+    """The realtime API's worker threads hold database connections of their own; each test
+    ends with them closed (the test database can then be flushed or dropped) and a fresh pool."""
+    yield
+    from chat_project.realtime import sync
+
+    executor, sync._executor = sync._executor, None
+    if executor is None:
+        return
+    from django.db import connections
+
+    count = executor._max_workers
+    barrier = threading.Barrier(count)
+
+    def close_mine() -> None:
+        connections.close_all()
+        barrier.wait(timeout=5)  # every thread takes exactly one of these
+
+    for future in [executor.submit(close_mine) for _ in range(count)]:
+        future.result(timeout=10)
+    executor.shutdown(wait=True)

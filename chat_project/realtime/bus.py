@@ -1,0 +1,84 @@
+"""How events travel from the process that made a change to every process holding sockets.
+
+With REDIS_URL: one Redis pub/sub channel (REALTIME_CHANNEL). Any process publishes there, and
+each process's hub holds one subscription to it, so a message sent through one server process
+reaches the sockets of all of them, its own included. Pub/sub keeps nothing: an event published
+while Redis is unreachable, or while a hub is resubscribing, is lost (the README says so).
+
+Without REDIS_URL (the embedded default) events go straight to the listeners of this process
+(its hub), which is why `make run` then serves from a single process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+Listener = Callable[[str], None]
+
+_listeners: list[Listener] = []
+_lock = threading.Lock()
+_client: Any = None
+
+
+def encode(event: dict[str, Any]) -> str:
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+def uses_redis() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+def channel() -> str:
+    return str(settings.REALTIME_CHANNEL)
+
+
+def send(event: dict[str, Any]) -> None:
+    """Delivers `event` to every hub; never raises (a lost event is logged)."""
+    raw = encode(event)
+    if uses_redis():
+        try:
+            redis_client().publish(channel(), raw)
+        except Exception as exc:
+            logger.warning("realtime event lost, Redis unreachable: %s", exc)
+        return
+    for listener in list(_listeners):
+        try:
+            listener(raw)
+        except Exception:
+            logger.exception("realtime listener failed")
+
+
+def redis_client() -> Any:
+    """A process-wide synchronous Redis client for publishing (thread-safe connection pool)."""
+    global _client
+    if _client is None:
+        import redis
+
+        with _lock:
+            if _client is None:
+                _client = redis.Redis.from_url(
+                    settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
+                )
+    return _client
+
+
+def listen(listener: Listener) -> Callable[[], None]:
+    """Calls `listener` with each event (as JSON text) published in this process while there
+    is no Redis. Returns a function that stops it. The hub is one such listener."""
+    with _lock:
+        _listeners.append(listener)
+
+    def stop() -> None:
+        with _lock:
+            if listener in _listeners:
+                _listeners.remove(listener)
+
+    return stop

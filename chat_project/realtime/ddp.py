@@ -1,0 +1,260 @@
+"""One DDP connection: Meteor's protocol over an ASGI websocket, plain or in SockJS framing.
+
+The reader handles frames in order, as Meteor does: a method's `result` (and then `updated`)
+is sent before the next frame is looked at. Everything the server sends goes through one
+bounded queue and one writer task, so frames never interleave and a client that stops reading
+is cut off when its queue fills (REALTIME_SOCKET_QUEUE) rather than holding the hub back.
+A heartbeat pings a quiet client and closes it if the pong does not come, and closes a
+connection whose login has expired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+
+from chat_project.ids import random_id
+from chat_project.realtime import sync
+from chat_project.realtime.errors import MeteorError
+from chat_project.realtime.hub import Frame, Hub, dumps, get_hub
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_VERSIONS = ("1", "pre2", "pre1")
+CLOSE = object()  # queued last: the writer closes the socket after what came before
+
+
+class Closed(Exception):
+    pass
+
+
+class Connection:
+    def __init__(self, scope: dict[str, Any], receive: Any, send: Any, *, sockjs: bool) -> None:
+        self.scope, self.receive, self._send, self.sockjs = scope, receive, send, sockjs
+        self.id = random_id()
+        self.address = client_address(scope)
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=settings.REALTIME_SOCKET_QUEUE)
+        self.connected = False
+        self.closed = False
+        self.subs: dict[str, Any] = {}
+        self.user_id: str | None = None
+        self.username: str | None = None
+        self.token_id: int | None = None
+        self.token_expires: datetime | None = None
+        self.last_heard = time.monotonic()
+        self.ping_sent: float | None = None
+        self.hub: Hub | None = None
+        self.rate_windows: dict[str, tuple[float, int]] = {}
+        self.close_code = 1000
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.id} user={self.user_id}>"
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def push(self, item: Frame | str) -> None:
+        """Queues a frame (or DDP text) for the writer; a full queue disconnects the client."""
+        if self.closed:
+            return
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            logger.warning("realtime: %r is not reading; disconnected", self)
+            self.abort(1013, "Too slow")
+
+    def send_json(self, body: dict[str, Any]) -> None:
+        self.push(dumps(body))
+
+    async def writer(self) -> None:
+        while True:
+            item = await self.queue.get()
+            if item is CLOSE:
+                await self.really_close()
+                return
+            if isinstance(item, Frame):
+                text = item.sockjs if self.sockjs else item.text
+            elif self.sockjs and item not in ("o", "h") and not item.startswith("c["):
+                text = "a" + dumps([item])
+            else:
+                text = item
+            await self._send({"type": "websocket.send", "text": text})
+
+    def abort(self, code: int, reason: str) -> None:
+        """Closes at once, dropping whatever is still queued (for clients that fell behind)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.close_code = code
+        for task in self.tasks:
+            task.cancel()
+        asyncio.get_running_loop().create_task(self.really_close(reason))
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Closes after the frames already queued have been sent."""
+        if self.closed:
+            return
+        self.close_code = code
+        try:
+            self.queue.put_nowait(CLOSE)
+        except asyncio.QueueFull:
+            self.abort(code, reason)
+            return
+        self.closed = True
+
+    async def really_close(self, reason: str = "") -> None:
+        self.closed = True
+        try:
+            if self.sockjs:
+                await self._send({"type": "websocket.send", "text": dumps_close(self.close_code)})
+            await self._send({"type": "websocket.close", "code": self.close_code, "reason": reason})
+        except Exception:  # noqa: S110 - the client may be gone already
+            pass
+
+    # --- the connection's life --------------------------------------------------------------
+
+    async def serve(self) -> None:
+        first = await self.receive()
+        if first["type"] != "websocket.connect":
+            return
+        await self._send({"type": "websocket.accept"})
+        self.hub = await get_hub()
+        self.hub.add_connection(self)
+        self.tasks = [
+            asyncio.create_task(self.writer()),
+            asyncio.create_task(self.heartbeat()),
+        ]
+        if self.sockjs:
+            self.push("o")
+        self.send_json({"server_id": "0"})
+        try:
+            await self.read()
+        finally:
+            self.closed = True
+            await self.hub.remove_connection(self)
+            writer, heartbeat = self.tasks
+            heartbeat.cancel()
+            try:
+                await asyncio.wait_for(asyncio.shield(writer), timeout=1)
+            except (TimeoutError, asyncio.CancelledError, Exception):
+                writer.cancel()
+
+    async def read(self) -> None:
+        from chat_project.realtime.protocol import handle
+
+        limit = settings.REALTIME_MAX_FRAME_BYTES
+        while True:
+            message = await self.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                data = message.get("bytes") or b""
+                text = data.decode("utf-8", "replace")
+            if len(text) > limit:
+                await self.close(1009, "Frame too large")
+                return
+            self.last_heard = time.monotonic()
+            self.ping_sent = None
+            if self.sockjs:
+                for inner in sockjs_messages(text):
+                    if self.closed:
+                        return
+                    await handle(self, inner)
+            else:
+                await handle(self, text)
+            if self.closed:
+                return
+
+    async def heartbeat(self) -> None:
+        """Meteor's heartbeat: ping after REALTIME_PING_SECONDS of silence, close after
+        REALTIME_PING_TIMEOUT more without a pong. Also ends logins whose token expired."""
+        interval = settings.REALTIME_PING_SECONDS
+        timeout = settings.REALTIME_PING_TIMEOUT
+        step = max(min(interval, timeout) / 4, 0.05)
+        while not self.closed:
+            await asyncio.sleep(step)
+            now = time.monotonic()
+            if self.ping_sent is not None and now - self.ping_sent > timeout:
+                await self.close(1001, "Heartbeat timeout")
+                return
+            if self.ping_sent is None and now - self.last_heard > interval:
+                self.ping_sent = now
+                if self.sockjs:
+                    self.push("h")
+                self.send_json({"msg": "ping"})
+            if self.token_expires is not None and login_expired(self.token_expires):
+                self.end_login()
+
+    # --- login state --------------------------------------------------------------------------
+
+    async def set_login(
+        self, *, user_id: str, username: str, token_id: int, token_expires: datetime
+    ) -> None:
+        assert self.hub is not None
+        if self.user_id is not None:
+            await self.log_out_locally()
+        self.user_id, self.username = user_id, username
+        self.token_id, self.token_expires = token_id, token_expires
+        await self.hub.attach_user(self)
+
+    async def log_out_locally(self) -> None:
+        """The connection stays up, signed out, its subscriptions ended (as Meteor's logout)."""
+        assert self.hub is not None
+        for sub in list(self.subs.values()):
+            self.hub.remove_subscription(sub)
+            self.send_json({"msg": "nosub", "id": sub.id})
+        await self.hub.detach_user(self)
+        self.user_id = self.username = self.token_id = self.token_expires = None
+
+    def end_login(self) -> None:
+        """The login was revoked or expired: the socket is closed, as Rocket.Chat does, and a
+        reconnecting client must log in again."""
+        if not self.closed:
+            asyncio.get_running_loop().create_task(self.close(4001, "Logged out"))
+
+
+def login_expired(expires: datetime) -> bool:
+    from django.utils import timezone
+
+    return expires <= timezone.now()
+
+
+def dumps_close(code: int) -> str:
+    return "c" + dumps([3000 if code < 3000 else code, "Go away!"])
+
+
+def sockjs_messages(text: str) -> list[str]:
+    """A SockJS client frame is a JSON array of DDP messages as strings (or one string)."""
+    try:
+        outer = json.loads(text)
+    except (ValueError, RecursionError):
+        return [text]  # not SockJS framing: let the DDP parser answer it
+    if isinstance(outer, str):
+        return [outer]
+    if isinstance(outer, list) and all(isinstance(item, str) for item in outer):
+        return outer
+    return [text]
+
+
+def client_address(scope: dict[str, Any]) -> str:
+    """The client's address, by the REST API's rule (X-Forwarded-For only from TRUSTED_PROXIES)."""
+    from chat_project.ratelimit import forwarded_client
+
+    client = scope.get("client") or ("", 0)
+    headers = scope.get("headers", ())
+    forwarded = b",".join(value for name, value in headers if name == b"x-forwarded-for")
+    return forwarded_client(str(client[0] or "") or "unknown", forwarded.decode("latin-1"))
+
+
+async def serve(scope: dict[str, Any], receive: Any, send: Any, *, sockjs: bool) -> None:
+    await Connection(scope, receive, send, sockjs=sockjs).serve()
+
+
+__all__ = ["Closed", "Connection", "MeteorError", "serve", "sync"]

@@ -1,0 +1,52 @@
+"""Errors as Meteor sends them: {"isClientSafe", "error", "reason", "message", "errorType"}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat_project.errors import ApiError
+
+
+class MeteorError(Exception):
+    def __init__(self, error: str | int, reason: str, details: dict[str, Any] | None = None):
+        super().__init__(reason)
+        self.error, self.reason, self.details = error, reason, details
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"isClientSafe": True, "error": self.error, "reason": self.reason}
+        if self.details:
+            body["details"] = self.details
+        body["message"] = f"{self.reason} [{self.error}]"
+        body["errorType"] = "Meteor.Error"
+        return body
+
+
+def from_api_error(exc: ApiError, method: str | None = None) -> MeteorError:
+    """A REST service's error in Meteor's words: its error type and its message."""
+    details: dict[str, Any] = {"method": method} if method else {}
+    if exc.retry_after is not None:
+        details["timeToReset"] = exc.retry_after * 1000
+    return MeteorError(exc.error_type, str(exc.message), details or None)
+
+
+def not_logged_in(method: str) -> MeteorError:
+    return MeteorError("error-invalid-user", "Invalid user", {"method": method})
+
+
+def not_allowed(reason: str = "Not allowed", **details: Any) -> MeteorError:
+    return MeteorError("error-not-allowed", reason, details or None)
+
+
+def invalid_params(method: str, reason: str = "Invalid parameters") -> MeteorError:
+    return MeteorError("error-invalid-params", reason, {"method": method})
+
+
+def method_not_found(name: str) -> MeteorError:
+    return MeteorError(404, f"Method '{name}' not found")
+
+
+def subscription_not_found(name: str) -> MeteorError:
+    return MeteorError(404, f"Subscription '{name}' not found")
+
+
+INTERNAL = MeteorError(500, "Internal server error")

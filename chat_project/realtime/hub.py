@@ -1,0 +1,303 @@
+"""One hub per server process: every event arrives here once and goes out to the sockets.
+
+The hub holds the only Redis subscription of its process (or listens on the in-process bus),
+an index of this process's subscriptions by (collection, event name), and, for
+`__my_messages__`, an index by room of the subscriptions of that room's members. Each event's
+`changed` frame is serialised once, however many sockets get it, and put on each socket's own
+bounded queue; a socket whose queue is full is disconnected instead of slowing the others.
+
+Everything here runs on the event loop and never blocks: database work happens in the methods'
+and streams' threads (chat_project.realtime.sync), never in the hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+from chat_project.realtime import bus
+from chat_project.realtime.events import MY_MESSAGES, ROOM_MESSAGES
+
+if TYPE_CHECKING:
+    from chat_project.realtime.ddp import Connection
+
+logger = logging.getLogger(__name__)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class Frame:
+    """A `changed` frame, serialised once; its SockJS form is made on first demand."""
+
+    __slots__ = ("_sockjs", "text")
+
+    def __init__(self, collection: str, event_name: str, args: list[Any]) -> None:
+        fields = {"eventName": event_name, "args": args}
+        self.text = dumps(
+            {"msg": "changed", "collection": collection, "id": "id", "fields": fields}
+        )
+        self._sockjs: str | None = None
+
+    @property
+    def sockjs(self) -> str:
+        if self._sockjs is None:
+            self._sockjs = "a" + dumps([self.text])
+        return self._sockjs
+
+
+class Subscription:
+    """One DDP `sub` of one connection. `room` is the room it is about, if any."""
+
+    __slots__ = ("collection", "conn", "event_name", "id", "room")
+
+    def __init__(
+        self, conn: Connection, sub_id: str, collection: str, event_name: str, room: str | None
+    ) -> None:
+        self.conn, self.id = conn, sub_id
+        self.collection, self.event_name, self.room = collection, event_name, room
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.collection, self.event_name)
+
+
+Hook = Callable[["Connection"], Awaitable[None]]
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[str, str], set[Subscription]] = defaultdict(set)
+        self.my_by_room: dict[str, set[Subscription]] = defaultdict(set)
+        self.my_rooms: dict[Subscription, set[str]] = {}
+        self.by_user: dict[str, set[Connection]] = defaultdict(set)
+        self.connections: set[Connection] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.stop_listening: Callable[[], None] | None = None
+        self.redis_connected = asyncio.Event()
+        self.on_login: list[Hook] = []  # presence signs users in and out here
+        self.on_logout: list[Hook] = []
+        self.delivered = 0  # frames queued to sockets, for the benchmark
+
+    # --- life -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.loop is not None:
+            return
+        self.loop = asyncio.get_running_loop()
+        if bus.uses_redis():
+            self.task = asyncio.create_task(self.follow_redis(), name="realtime-hub")
+            # Sockets opened at once should not miss events: give the subscription a moment.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.redis_connected.wait(), timeout=2)
+        else:
+            loop = self.loop
+            self.stop_listening = bus.listen(
+                lambda raw: loop.call_soon_threadsafe(self.dispatch_raw, raw)
+            )
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        if self.stop_listening is not None:
+            self.stop_listening()
+        for conn in list(self.connections):
+            await conn.close(1001, "Server shutting down")
+        self.loop = self.task = self.stop_listening = None
+
+    async def follow_redis(self) -> None:
+        """Holds the process's one subscription to the event channel, resubscribing by itself
+        (after 0.1 s, doubling up to 5 s) whenever Redis goes away. Sockets stay up meanwhile;
+        events published while it is away are lost."""
+        from redis import asyncio as aioredis
+
+        delay = 0.1
+        while True:
+            client = aioredis.Redis.from_url(
+                settings.REDIS_URL,
+                socket_connect_timeout=1,
+                socket_keepalive=True,
+                health_check_interval=5,
+            )
+            try:
+                async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.subscribe(bus.channel())
+                    self.redis_connected.set()
+                    if delay > 0.1:
+                        logger.warning("realtime: subscribed to Redis again")
+                    delay = 0.1
+                    while True:
+                        message = await pubsub.get_message(timeout=5.0)
+                        if message is not None and message["type"] == "message":
+                            self.dispatch_raw(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.redis_connected.clear()
+                logger.warning(
+                    "realtime: Redis subscription lost (%s); retrying in %.1fs", exc, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            finally:
+                with contextlib.suppress(Exception):  # a dead connection may not close cleanly
+                    await client.aclose()
+
+    # --- connections and subscriptions ------------------------------------------------------
+
+    def add_connection(self, conn: Connection) -> None:
+        self.connections.add(conn)
+
+    async def remove_connection(self, conn: Connection) -> None:
+        self.connections.discard(conn)
+        for sub in list(conn.subs.values()):
+            self.remove_subscription(sub)
+        await self.detach_user(conn)
+
+    async def attach_user(self, conn: Connection) -> None:
+        assert conn.user_id is not None
+        self.by_user[conn.user_id].add(conn)
+        for hook in self.on_login:
+            await hook(conn)
+
+    async def detach_user(self, conn: Connection) -> None:
+        user_id = conn.user_id
+        if user_id is None or conn not in self.by_user.get(user_id, ()):
+            return
+        self.by_user[user_id].discard(conn)
+        if not self.by_user[user_id]:
+            del self.by_user[user_id]
+        for hook in self.on_logout:
+            await hook(conn)
+
+    def add_subscription(self, sub: Subscription, my_rooms: set[str] | None = None) -> None:
+        sub.conn.subs[sub.id] = sub
+        self.by_key[sub.key].add(sub)
+        if my_rooms is not None:
+            self.my_rooms[sub] = set(my_rooms)
+            for rid in my_rooms:
+                self.my_by_room[rid].add(sub)
+
+    def remove_subscription(self, sub: Subscription) -> None:
+        sub.conn.subs.pop(sub.id, None)
+        subs = self.by_key.get(sub.key)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self.by_key[sub.key]
+        for rid in self.my_rooms.pop(sub, ()):
+            self.unroute_my(sub, rid)
+
+    def unroute_my(self, sub: Subscription, rid: str) -> None:
+        members = self.my_by_room.get(rid)
+        if members is not None:
+            members.discard(sub)
+            if not members:
+                del self.my_by_room[rid]
+
+    # --- events -----------------------------------------------------------------------------
+
+    def dispatch_raw(self, raw: str | bytes) -> None:
+        try:
+            event = json.loads(raw)
+            if "ctl" in event:
+                self.control(event)
+            else:
+                self.dispatch(event)
+        except Exception:
+            logger.exception("realtime: event not delivered: %.200r", raw)
+
+    def dispatch(self, event: dict[str, Any]) -> None:
+        collection, event_name, args = event["c"], event["e"], event["a"]
+        origin = event.get("origin")
+        subs = self.by_key.get((collection, event_name))
+        if subs:
+            self.deliver(Frame(collection, event_name, args), subs, origin)
+        if "my" in event:
+            members = self.my_by_room.get(event["rid"])
+            if members:
+                frame = Frame(ROOM_MESSAGES, MY_MESSAGES, [*args, event["my"]])
+                self.deliver(frame, members, origin)
+
+    def deliver(self, frame: Frame, subs: set[Subscription], origin: str | None) -> None:
+        # A connection may hold the same stream twice (two subs); it gets the frame once.
+        seen: set[Connection] = set()
+        for sub in list(subs):
+            conn = sub.conn
+            if conn in seen or conn.id == origin:
+                continue
+            seen.add(conn)
+            conn.push(frame)
+        self.delivered += len(seen)
+
+    def control(self, event: dict[str, Any]) -> None:
+        kind = event["ctl"]
+        if kind == "batch":
+            for item in event["events"]:
+                if "ctl" in item:
+                    self.control(item)
+                else:
+                    self.dispatch(item)
+        elif kind == "membership":
+            for user_id, rid in event.get("joined", ()):
+                for conn in self.by_user.get(user_id, ()):
+                    for sub in conn.subs.values():
+                        if sub in self.my_rooms:
+                            self.my_rooms[sub].add(rid)
+                            self.my_by_room[rid].add(sub)
+            for user_id, rid in event.get("left", ()):
+                for conn in list(self.by_user.get(user_id, ())):
+                    self.end_room_subscriptions(conn, rid)
+        elif kind == "room-gone":
+            rid = event["rid"]
+            for conn in list(self.connections):
+                self.end_room_subscriptions(conn, rid)
+        elif kind == "logout":
+            tokens, users = set(event.get("tokens", ())), set(event.get("users", ()))
+            for conn in list(self.connections):
+                if conn.token_id in tokens or conn.user_id in users:
+                    conn.end_login()
+
+    def end_room_subscriptions(self, conn: Connection, rid: str) -> None:
+        """`conn` may no longer read room `rid`: its subscriptions to the room end (`nosub`),
+        and its __my_messages__ stops carrying the room."""
+        for sub in list(conn.subs.values()):
+            if sub.room == rid:
+                self.remove_subscription(sub)
+                conn.send_json({"msg": "nosub", "id": sub.id})
+            elif sub in self.my_rooms and rid in self.my_rooms[sub]:
+                self.my_rooms[sub].discard(rid)
+                self.unroute_my(sub, rid)
+
+
+_hub: Hub | None = None
+
+
+async def get_hub() -> Hub:
+    """This process's hub, started on first use."""
+    global _hub
+    loop = asyncio.get_running_loop()
+    if _hub is not None and _hub.loop is not None and _hub.loop is not loop:
+        # The loop it ran on is gone (a test's, or a server's that was restarted in-process).
+        if _hub.stop_listening is not None:
+            _hub.stop_listening()
+        _hub = None
+    if _hub is None:
+        _hub = Hub()
+    await _hub.start()
+    return _hub
+
+
+def current_hub() -> Hub | None:
+    return _hub

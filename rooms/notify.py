@@ -1,0 +1,113 @@
+"""What the room services tell the realtime API, in Rocket.Chat's shapes (after commit)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from chat_project.realtime import events
+from chat_project.realtime.events import NOTIFY_USER, stream
+from rooms.models import Message, Room, Subscription
+from rooms.serializers import epoch_ms, message_ddp_json, room_v1_json
+
+
+def room_ddp_json(room: Room) -> dict[str, Any]:
+    """room_v1_json with EJSON dates, as rooms-changed and rooms/get carry a room."""
+    body = room_v1_json(room)
+    body["ts"] = {"$date": epoch_ms(room.ts)}
+    body["_updatedAt"] = {"$date": epoch_ms(room.updated_at)}
+    if room.lm is not None:
+        body["lm"] = {"$date": epoch_ms(room.lm)}
+    return body
+
+
+def subscription_ddp_json(
+    room: Room, *, user_id: str, username: str, roles: Iterable[str] = (), joined: Any = None
+) -> dict[str, Any]:
+    """A user's subscription to a room, as subscriptions/get and subscriptions-changed carry it."""
+    joined = joined or room.updated_at
+    return {
+        "_id": f"{room.pk}{user_id}",
+        "rid": room.pk,
+        "u": {"_id": user_id, "username": username},
+        "name": room.name,
+        "fname": room.name,
+        "t": room.t,
+        "ts": {"$date": epoch_ms(joined)},
+        "ls": {"$date": epoch_ms(joined)},
+        "open": True,
+        "alert": False,
+        "unread": 0,
+        "roles": sorted(roles),
+        "archived": room.archived,
+        "_updatedAt": {"$date": epoch_ms(room.updated_at)},
+    }
+
+
+def message_saved(message: Message) -> None:
+    """A new or edited message (author and editor fetched with it, its room too)."""
+    room = message.room
+    events.message_changed(message_ddp_json(message), room_type=room.t, room_name=room.name)
+
+
+def message_removed(*, room_id: str, message_id: str) -> None:
+    events.message_deleted(room_id=room_id, message_id=message_id)
+
+
+def members_joined(room: Room, users: dict[str, str], *, owner: str | None = None) -> None:
+    """`users` ({user id: username}) became members of `room` (`owner` as its owner)."""
+    body = room_ddp_json(room)
+    batch: list[dict[str, Any]] = [
+        {"ctl": "membership", "joined": [(uid, room.pk) for uid in users], "left": []}
+    ]
+    for uid, username in users.items():
+        roles = ["owner"] if uid == owner else []
+        sub = subscription_ddp_json(room, user_id=uid, username=username, roles=roles)
+        batch.append(stream(NOTIFY_USER, f"{uid}/rooms-changed", ["inserted", body]))
+        batch.append(stream(NOTIFY_USER, f"{uid}/subscriptions-changed", ["inserted", sub]))
+    events.publish_many(batch)
+
+
+def members_left(room: Room, user_ids: Iterable[str], *, room_gone: bool = False) -> None:
+    """`user_ids` are no longer members of `room` (they left, were removed, or it was deleted)."""
+    user_ids = list(user_ids)
+    batch: list[dict[str, Any]] = [
+        {"ctl": "membership", "joined": [], "left": [(uid, room.pk) for uid in user_ids]}
+    ]
+    if room_gone:
+        batch.append({"ctl": "room-gone", "rid": room.pk})
+    for uid in user_ids:
+        gone = {"_id": room.pk}
+        batch.append(stream(NOTIFY_USER, f"{uid}/rooms-changed", ["removed", gone]))
+        batch.append(
+            stream(
+                NOTIFY_USER,
+                f"{uid}/subscriptions-changed",
+                ["removed", {"_id": f"{room.pk}{uid}", "rid": room.pk}],
+            )
+        )
+    events.publish_many(batch)
+
+
+def room_changed(room: Room) -> None:
+    """The room's settings changed: each member's rooms-changed says so (one query)."""
+    body = room_ddp_json(room)
+    member_ids = Subscription.objects.filter(room=room).values_list("user_id", flat=True)
+    events.publish_many(
+        [stream(NOTIFY_USER, f"{uid}/rooms-changed", ["updated", body]) for uid in member_ids]
+    )
+
+
+def room_role_changed(*, room: Room, user: Any, role: str, held: bool) -> None:
+    """Rocket.Chat's roles-change on stream-notify-logged."""
+    events.notify_logged(
+        "roles-change",
+        [
+            {
+                "type": "added" if held else "removed",
+                "_id": role,
+                "u": {"_id": user.pk, "username": user.username, "name": user.name},
+                "scope": room.pk,
+            }
+        ],
+    )
