@@ -15,11 +15,11 @@ run: install
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	exec $(MANAGE) serve
 
-## dev: Django's autoreloading development server with DEBUG on
+## dev: an autoreloading development server (REST and websockets) with DEBUG on
 dev: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) ensure_admin
-	DEBUG=true $(MANAGE) runserver "$${HOST:-127.0.0.1}:$${PORT:-3000}"
+	DEBUG=true $(BIN)/uvicorn chat_project.asgi:application --reload --host "$${HOST:-127.0.0.1}" --port "$${PORT:-3000}"
 
 ## test: install the dev dependencies and run the whole suite (pass ARGS="-k login" to narrow it)
 test: install-dev

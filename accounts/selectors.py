@@ -31,3 +31,8 @@ def users_to_list() -> QuerySet[User]:
     """Every user, for users.list: roles prefetched, so that a page costs the same few queries
     however many users it shows, and `name_insensitive` to sort by (as Rocket.Chat sorts)."""
     return User.objects.annotate(name_insensitive=Lower("name")).prefetch_related("roles")
+
+
+def users_with_ids(user_ids: list[str]) -> QuerySet[User]:
+    """These users, by username (users.presence)."""
+    return User.objects.filter(pk__in=user_ids).order_by("username")

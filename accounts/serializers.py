@@ -13,15 +13,16 @@ def role_names(user: User) -> list[str]:
     return sorted(role.pk for role in user.roles.all())
 
 
-def user_json(user: User, *, full: bool = False) -> dict[str, Any]:
+def user_json(user: User, *, full: bool = False, status: str = "offline") -> dict[str, Any]:
     """A user as users.info shows them: `full` adds what only the user themselves, or holders of
-    view-full-other-user-info, may see (emails, roles, last login)."""
+    view-full-other-user-info, may see (emails, roles, last login). `status` is their presence
+    (chat_project.realtime.presence.statuses, fetched for a whole list at once)."""
     roles = role_names(user)
     body: dict[str, Any] = {
         "_id": user.pk,
         "username": user.username,
         "name": user.name,
-        "status": "offline",  # until presence exists
+        "status": status,
         "active": user.is_active,
         "type": "bot" if "bot" in roles else "user",
         "utcOffset": 0,
@@ -38,10 +39,10 @@ def user_json(user: User, *, full: bool = False) -> dict[str, Any]:
     return body
 
 
-def user_info_json(user: User, *, full: bool) -> dict[str, Any]:
+def user_info_json(user: User, *, full: bool, status: str = "offline") -> dict[str, Any]:
     """users.info's user: user_json, and whether the caller saw it in full (Rocket.Chat's
     getFullUserData adds `canViewAllInfo`)."""
-    return user_json(user, full=full) | {"canViewAllInfo": full}
+    return user_json(user, full=full, status=status) | {"canViewAllInfo": full}
 
 
 def active_status_json(user: User) -> dict[str, Any]:
@@ -54,9 +55,9 @@ def login_token_json(user: User, secret: str) -> dict[str, Any]:
     return {"userId": user.pk, "authToken": secret}
 
 
-def me_json(user: User) -> dict[str, Any]:
+def me_json(user: User, *, status: str = "offline") -> dict[str, Any]:
     """The signed-in user as /api/v1/me and the v1 login's `data.me` show them."""
-    return user_json(user, full=True) | {"settings": {"preferences": {}}}
+    return user_json(user, full=True, status=status) | {"settings": {"preferences": {}}}
 
 
 def user_brief(user: User) -> dict[str, Any]:

@@ -22,4 +22,7 @@ urlpatterns = [
     users_route("delete", v1_views.UsersDeleteView),
     users_route("setActiveStatus", v1_views.UsersSetActiveStatusView),
     users_route("createToken", v1_views.UsersCreateTokenView),
+    users_route("getPresence", v1_views.UsersGetPresenceView),
+    users_route("presence", v1_views.UsersPresenceView),
+    users_route("setStatus", v1_views.UsersSetStatusView),
 ]

@@ -1,13 +1,17 @@
 """The v1 API's endpoints for sessions (login, logout, me) and users (users.register, .create,
-.info, .list, .update, .delete, .setActiveStatus, .createToken)."""
+.info, .list, .update, .delete, .setActiveStatus, .createToken, and presence: .getPresence,
+.presence, .setStatus)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, cast
 
 from django.http import QueryDict
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -16,7 +20,7 @@ from rest_framework.response import Response
 
 from accounts.authentication import authenticate_http_request
 from accounts.models import LoginToken, User
-from accounts.selectors import find_user, users_to_list
+from accounts.selectors import find_user, users_to_list, users_with_ids
 from accounts.serializers import (
     active_status_json,
     login_token_json,
@@ -41,16 +45,18 @@ from chat_project import schema as api
 from chat_project.errors import ApiError
 from chat_project.fields import StrictCharField, json_from_form
 from chat_project.ratelimit import client_address
+from chat_project.realtime import presence
+from chat_project.timestamps import iso_ms
 from chat_project.v1 import (
     V1View,
+    forbidden,
     ok,
     page_params,
-    paginated,
     user_from_params,
     v1_error,
     v1_failure,
 )
-from permissions.checks import requires
+from permissions.checks import has_permission, requires
 
 
 class ResumeInput(serializers.Serializer):
@@ -101,7 +107,11 @@ class LoginView(V1View):
         return ok(
             {
                 "status": "success",
-                "data": {"authToken": secret, "userId": user.pk, "me": me_json(user)},
+                "data": {
+                    "authToken": secret,
+                    "userId": user.pk,
+                    "me": me_json(user, status=status_of(user)),
+                },
             }
         )
 
@@ -131,7 +141,8 @@ class MeView(V1View):
     """GET /api/v1/me: the signed-in user, in full."""
 
     def get(self, request: Request) -> Response:
-        return ok(me_json(cast(User, request.user)))
+        user = cast(User, request.user)
+        return ok(me_json(user, status=status_of(user)))
 
 
 # --- users.* -------------------------------------------------------------------------------------
@@ -231,6 +242,20 @@ def caller(request: Request) -> User:
     return cast(User, request.user)
 
 
+def status_of(user: User) -> str:
+    return presence.statuses([user.pk])[user.pk]
+
+
+def is_caller(params: Mapping[str, Any], user: User) -> bool:
+    """Rocket.Chat's isUserFromParams: no userId/username/user given, or the caller's own."""
+    user_id, username = params.get("userId"), params.get("username") or params.get("user")
+    if not user_id and not username:
+        return True
+    return user_id == user.pk or (
+        isinstance(username, str) and username.lower() == user.username.lower()
+    )
+
+
 @extend_schema(
     request=api.body(
         "UsersRegister",
@@ -326,7 +351,7 @@ class UsersInfoView(V1View):
         if user is None:
             raise v1_failure("User not found.")
         full = may_view_full_user_info(viewer=caller(request), user=user)
-        return ok({"user": user_info_json(user, full=full)})
+        return ok({"user": user_info_json(user, full=full, status=status_of(user))})
 
 
 @extend_schema(
@@ -342,12 +367,19 @@ class UsersListView(V1View):
         page = page_params(self.params(), sortable=USER_SORTS, default_sort=["username"])
         page = replace(page, order_by=[*page.order_by, "pk"])  # a stable order for paging
         viewer = caller(request)
-        return paginated(
-            "users",
-            users_to_list(),
-            page,
-            lambda user: user_json(user, full=may_view_full_user_info(viewer=viewer, user=user)),
-        )
+        users = users_to_list()
+        total = users.count()
+        shown = list(users.order_by(*page.order_by)[page.offset : page.offset + page.count])
+        statuses = presence.statuses(user.pk for user in shown)  # one call for the page
+        items = [
+            user_json(
+                user,
+                full=may_view_full_user_info(viewer=viewer, user=user),
+                status=statuses[user.pk],
+            )
+            for user in shown
+        ]
+        return ok({"users": items, "count": len(items), "offset": page.offset, "total": total})
 
 
 @extend_schema(
@@ -395,7 +427,7 @@ class UsersUpdateView(V1View):
             roles=strings(data, "roles", where="data."),
         )
         full = may_view_full_user_info(viewer=caller(request), user=user)
-        return ok({"user": user_json(user, full=full)})
+        return ok({"user": user_json(user, full=full, status=status_of(user))})
 
 
 @extend_schema(request=USER_LOOKUP, responses=api.V1_DONE)
@@ -448,3 +480,137 @@ class UsersCreateTokenView(V1View):
         user = user_from_params(self.params())
         secret = issue_token_for(by=caller(request), user=user)
         return ok({"data": login_token_json(user, secret)})
+
+
+# --- presence ------------------------------------------------------------------------------------
+
+PRESENCE_CHANGES_MINUTES = 10  # users.presence?from= older than this answers the full list
+
+
+@extend_schema(
+    parameters=[api.query("userId"), api.query("username")],
+    responses=api.v1_success(
+        "UserPresence",
+        {"presence": api.text(), "connectionStatus": api.text(), "lastLogin": api.text()},
+    ),
+)
+class UsersGetPresenceView(V1View):
+    """GET /api/v1/users.getPresence?userId=… or ?username=…: `{presence}` (online, away, busy
+    or offline); one's own (no parameter) adds `connectionStatus` and `lastLogin`."""
+
+    def get(self, request: Request) -> Response:
+        params, viewer = self.params(), caller(request)
+        if is_caller(params, viewer):
+            own = presence.presence_of(viewer.pk)
+            body = {"presence": own.status, "connectionStatus": own.connection}
+            if viewer.last_login is not None:
+                body["lastLogin"] = iso_ms(viewer.last_login)
+            return ok(body)
+        user = user_from_params(params)
+        return ok({"presence": presence.presence_of(user.pk).status})
+
+
+PRESENCE_USER = api.shape(
+    "PresenceUser",
+    {
+        "_id": api.text(),
+        "username": api.text(),
+        "name": api.text(),
+        "status": api.text(),
+        "statusText": api.text(),
+        "utcOffset": serializers.IntegerField(),
+    },
+    many=True,
+)
+
+
+@extend_schema(
+    parameters=[
+        api.query("from", "An ISO date: the users whose status changed since (10 minutes at most)"),
+        api.query("ids", "User ids (repeated, or separated by commas): those not offline"),
+    ],
+    responses=api.v1_success("UsersPresence", {"users": PRESENCE_USER, "full": api.flag()}),
+)
+class UsersPresenceView(V1View):
+    """GET /api/v1/users.presence: the users not offline, `full: true`; with `ids`, those of
+    them not offline; with `from` (an ISO date less than 10 minutes ago), every user but oneself
+    whose status changed since, offline ones included. Each as {_id, username, name, status,
+    utcOffset, statusText?}."""
+
+    def get(self, request: Request) -> Response:
+        params = self.params()
+        ids, since = strings(params, "ids"), text(params, "from")
+        online = presence.not_offline()
+        if ids is not None:
+            wanted = {uid for item in ids for uid in item.split(",")}
+            found = {uid: online[uid] for uid in wanted if uid in online}
+            return ok({"users": presence_users(found), "full": False})
+        moment = recent_moment(since)
+        if moment is not None:
+            changed = set(presence.changed_since(moment.timestamp())) - {caller(request).pk}
+            found = {uid: online.get(uid, (presence.OFFLINE, "")) for uid in changed}
+            return ok({"users": presence_users(found), "full": False})
+        return ok({"users": presence_users(online), "full": True})
+
+
+def recent_moment(raw: str | None) -> datetime | None:
+    """users.presence's `from`, when it is a date (with its zone) of the last 10 minutes; an
+    older or unreadable one asks for the full list, as in Rocket.Chat."""
+    try:
+        moment = parse_datetime(raw) if raw else None
+    except ValueError:
+        return None
+    if moment is None or not timezone.is_aware(moment):
+        return None
+    if (timezone.now() - moment).total_seconds() >= PRESENCE_CHANGES_MINUTES * 60:
+        return None
+    return moment
+
+
+def presence_users(found: Mapping[str, tuple[str, str]]) -> list[dict[str, Any]]:
+    """users.presence's users, by username, from (status, statusText) by id: one query."""
+    items = []
+    for user in users_with_ids(list(found)):
+        status, note = found[user.pk]
+        item = {
+            "_id": user.pk,
+            "username": user.username,
+            "name": user.name,
+            "status": status,
+            "utcOffset": 0,
+        }
+        if note:
+            item["statusText"] = note
+        items.append(item)
+    return items
+
+
+@extend_schema(
+    request=api.body(
+        "UsersSetStatus",
+        {
+            "status": api.text("online, away, busy, or offline (to look invisible)"),
+            "message": api.text("The status text; an empty one clears it"),
+            "userId": api.text(),
+            "username": api.text(),
+        },
+    ),
+    responses=api.V1_DONE,
+)
+class UsersSetStatusView(V1View):
+    """POST /api/v1/users.setStatus {status?, message?}: one's chosen status and status text;
+    someone else's (userId or username) needs edit-other-user-info. Sockets see the change."""
+
+    def post(self, request: Request) -> Response:
+        params, viewer = self.params(), caller(request)
+        status, message = text(params, "status"), text(params, "message")
+        if status is None and message is None:
+            raise bad_param("must have required property 'status'", "status")
+        if is_caller(params, viewer):
+            user = viewer
+        elif has_permission(viewer, "edit-other-user-info"):
+            user = user_from_params(params)
+        else:
+            raise forbidden()
+        presence.set_status(user_id=user.pk, status=status or None, text=message)
+        return ok()

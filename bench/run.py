@@ -1,35 +1,57 @@
-"""The benchmark: the hot endpoints against a bare Django + DRF ceiling, at 10 k and 1 M messages.
+"""The benchmark: the hot endpoints against a bare Django + DRF ceiling, at 10 k and 1 M messages,
+the ways of serving them compared, and the realtime API's fan-out.
 
-    .venv/bin/python bench/run.py            # the full run (`make bench`), about ten minutes
+    .venv/bin/python bench/run.py            # the full run (`make bench`), about 25 minutes
     .venv/bin/python bench/run.py --smoke    # a few seconds a scenario: proves the harness works
 
 It makes a database of its own on the local PostgreSQL (BENCH_DATABASE_URL), seeds it with COPY,
 starts the product as `make run` would in production (gunicorn, DEBUG off, PostgreSQL, Redis,
 rate limits off) and the bare app under bench/bare with the same gunicorn settings, drives both
 with wrk from this second process after a warm-up, and writes bench/results/latest.json and
-latest.md (git-ignored) plus a summary on stdout. It measures; it asserts no timing. It exits
-non-zero only if the harness itself failed (a scenario with no result, a server that died).
+latest.md (git-ignored) plus a summary on stdout.
+
+At 10 k messages each product endpoint is also served by the old gunicorn sync WSGI workers and
+by alternative settings of `manage.py serve` (see `servings`), runs interleaved, and the report
+gives each setup's ratio to the best WSGI figure. Then the realtime round: subscribers to the
+bench room's `stream-room-messages`, half on each of two `manage.py serve --workers 1` processes
+(sharing PostgreSQL and Redis), in separate subscriber processes, while messages are sent over
+REST at `rate` a second, then as fast as the senders can (the burst): delivered/sent,
+send-to-receive latency, and deliveries a second per server process.
+
+It measures; it asserts no timing. It exits non-zero only if the harness itself failed (a
+scenario with no result or errors, a server that died, a realtime message not delivered to
+every subscriber).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import base64
+import http.client
 import io
+import itertools
 import json
+import multiprocessing
 import os
 import random
 import re
+import resource
+import secrets
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
+from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,6 +87,12 @@ class Mode:
     large: int  # ... in the second
     rooms: int
     users: int
+    # The realtime benchmark: subscribers to the bench room spread over two server processes.
+    subscribers: tuple[int, ...]  # one round each
+    rate: int  # messages a second sent over REST in the steady phase...
+    seconds: int  # ... for this long
+    burst: int  # seconds of sending as fast as the senders can
+    clients: int  # subscriber processes
 
 
 FULL = Mode(
@@ -77,6 +105,11 @@ FULL = Mode(
     large=1_000_000,
     rooms=1000,
     users=200,
+    subscribers=(100, 1000),
+    rate=20,
+    seconds=10,
+    burst=5,
+    clients=2,
 )
 SMOKE = Mode(
     duration=1,
@@ -88,6 +121,11 @@ SMOKE = Mode(
     large=2_000,
     rooms=20,
     users=10,
+    subscribers=(20,),
+    rate=20,
+    seconds=2,
+    burst=1,
+    clients=2,
 )
 
 
@@ -101,6 +139,7 @@ class Result:
     errors: int = 0
     queries: int | None = None
     ceiling: str | None = None
+    serving: str | None = None  # which server setup answered (None: the bare app)
 
 
 # --- services and the database ---------------------------------------------------------------------
@@ -161,8 +200,9 @@ def copy_rows(cursor: Any, table: str, columns: list[str], rows: Iterator[tuple[
         cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", chunk)
 
 
-def seed(mode: Mode) -> tuple[list[str], str]:
-    """Users, rooms with members, and the bench room's first `mode.small` messages."""
+def seed(mode: Mode) -> tuple[list[str], list[str]]:
+    """Users, rooms with members, the bench room's first `mode.small` messages, and a login
+    token for each realtime subscriber (users taken in turn; the first token is users[0]'s)."""
     import django
 
     django.setup()
@@ -259,7 +299,20 @@ def seed(mode: Mode) -> tuple[list[str], str]:
         )
         raw.execute("CREATE TABLE bare_message (LIKE rooms_message INCLUDING ALL)")
     add_messages(mode.small, users)
-    return users, users[0]
+    from accounts.models import LoginToken
+    from accounts.tokens import token_digest
+
+    tokens = [secrets.token_urlsafe(32) for _ in range(max(mode.subscribers))]
+    LoginToken.objects.bulk_create(
+        LoginToken(
+            user_id=users[n % len(users)],
+            digest=token_digest(secret),
+            created_at=now,
+            expires_at=now + timedelta(days=1),
+        )
+        for n, secret in enumerate(tokens)
+    )
+    return users, tokens
 
 
 def add_messages(upto: int, users: list[str]) -> None:
@@ -415,6 +468,8 @@ def wrk(url: str, script: str, mode: Mode, seconds: int) -> tuple[float, float, 
             "-d",
             f"{seconds}s",
             "--latency",
+            "--timeout",  # a slow answer is a latency to report, not a harness error
+            "10s",
             "-s",
             handle.name,
             url,
@@ -440,18 +495,459 @@ def wrk(url: str, script: str, mode: Mode, seconds: int) -> tuple[float, float, 
 
 
 def measure(result: Result, base: str, method: str, path: str, mode: Mode, **script: Any) -> Result:
+    return compare([(result, base)], method, path, mode, **script)[0]
+
+
+def compare(
+    targets: list[tuple[Result, str]], method: str, path: str, mode: Mode, **script: Any
+) -> list[Result]:
+    """The same scenario against one server or several. With several, the runs are interleaved
+    (a run on each in turn, the order rotating), so that a noisy neighbour on the machine
+    weighs on all of them alike."""
     lua = lua_script(method, path, **script)
-    wrk(base + path, lua, mode, mode.warmup)  # warm-up: connections, caches, JIT of nothing
-    for _ in range(mode.runs):
-        rps, p50, p99, errors = wrk(base + path, lua, mode, mode.duration)
-        result.rps.append(rps)
-        result.p50_ms.append(p50)
-        result.p99_ms.append(p99)
-        result.errors += errors
-    print(
-        f"  {result.name:<28} {result.phase:>5}  {statistics.median(result.rps):9.0f} req/s  p50 {statistics.median(result.p50_ms):6.2f} ms  p99 {statistics.median(result.p99_ms):7.2f} ms  errors {result.errors}"
+    for _, base in targets:
+        wrk(base + path, lua, mode, mode.warmup)  # warm-up: connections, caches, JIT of nothing
+    for run in range(mode.runs):
+        for result, base in targets[run % len(targets) :] + targets[: run % len(targets)]:
+            rps, p50, p99, errors = wrk(base + path, lua, mode, mode.duration)
+            result.rps.append(rps)
+            result.p50_ms.append(p50)
+            result.p99_ms.append(p99)
+            result.errors += errors
+    for result, _ in targets:
+        served = f" [{result.serving}]" if result.serving and len(targets) > 1 else ""
+        print(
+            f"  {result.name + served:<48} {result.phase:>5}  {statistics.median(result.rps):9.0f} req/s  p50 {statistics.median(result.p50_ms):6.2f} ms  p99 {statistics.median(result.p99_ms):7.2f} ms  errors {result.errors}"
+        )
+    return [result for result, _ in targets]
+
+
+# --- the realtime API: subscribers on two server processes ----------------------------------------
+#
+# Each subscriber process runs a minimal websocket client on asyncio (an RFC 6455 frame parser of
+# a few lines, no compression offered), so that one process can take tens of thousands of frames
+# a second and the subscribers are not what limits the measurement. A message's text carries its
+# phase, its sequence number and the time it was sent: "bench-rt <phase> <seq> <unix time>".
+
+RT_MARK = b"bench-rt "
+
+
+def ws_frame(payload: bytes, opcode: int = 1) -> bytes:
+    """A masked client frame (RFC 6455 section 5.2)."""
+    size = len(payload)
+    if size < 126:
+        head = bytes([0x80 | opcode, 0x80 | size])
+    elif size < 65536:
+        head = bytes([0x80 | opcode, 0x80 | 126]) + size.to_bytes(2, "big")
+    else:
+        head = bytes([0x80 | opcode, 0x80 | 127]) + size.to_bytes(8, "big")
+    mask = os.urandom(4)
+    key = int.from_bytes((mask * (size // 4 + 1))[:size], "big")
+    return head + mask + (int.from_bytes(payload, "big") ^ key).to_bytes(size, "big")
+
+
+class Tally:
+    """What one subscriber process received, by phase."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[int, bytes], set[int]] = defaultdict(set)  # (socket, phase) -> seqs
+        self.latency_ms: dict[bytes, list[float]] = defaultdict(list)
+        self.frames: dict[bytes, int] = defaultdict(int)
+        # (phase, port, tenth of a second) -> frames, for the deliveries per second per process
+        self.buckets: dict[tuple[bytes, int, int], int] = defaultdict(int)
+
+
+class Subscriber(asyncio.Protocol):
+    def __init__(self, index: int, port: int, tally: Tally) -> None:
+        self.index, self.port, self.tally = index, port, tally
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        loop = asyncio.get_running_loop()
+        self.opened: asyncio.Future[None] = loop.create_future()
+        self.waiting: dict[str, asyncio.Future[Any]] = {}
+        self.upgraded = False
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        key = base64.b64encode(os.urandom(16)).decode()
+        transport.write(
+            f"GET /websocket HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        for future in [self.opened, *self.waiting.values()]:
+            if not future.done():
+                future.set_exception(ConnectionError("connection lost"))
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.transport is not None
+        self.transport.write(ws_frame(json.dumps(message).encode()))
+
+    async def call(self, key: str, message: dict[str, Any]) -> Any:
+        future = self.waiting[key] = asyncio.get_running_loop().create_future()
+        self.send(message)
+        return await asyncio.wait_for(future, timeout=60)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        buffer = self.buffer
+        buffer += data
+        if not self.upgraded:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not buffer.startswith(b"HTTP/1.1 101"):
+                self.opened.set_exception(ConnectionError(bytes(buffer[:200]).decode("latin-1")))
+                return
+            del buffer[: end + 4]
+            self.upgraded = True
+            self.opened.set_result(None)
+        pos, size = 0, len(buffer)
+        while size - pos >= 2:
+            length, head = buffer[pos + 1] & 0x7F, 2
+            if length == 126:
+                if size - pos < 4:
+                    break
+                length, head = int.from_bytes(buffer[pos + 2 : pos + 4], "big"), 4
+            elif length == 127:
+                if size - pos < 10:
+                    break
+                length, head = int.from_bytes(buffer[pos + 2 : pos + 10], "big"), 10
+            end = pos + head + length
+            if end > size:
+                break
+            opcode = buffer[pos] & 0x0F
+            payload = bytes(buffer[pos + head : end])
+            pos = end
+            if opcode == 1:
+                self.text(payload, now)
+            elif opcode == 9 and self.transport is not None:  # ping
+                self.transport.write(ws_frame(payload, 10))
+            elif opcode == 8:
+                self.closed = True
+        if pos:
+            del buffer[:pos]
+
+    def text(self, payload: bytes, now: float) -> None:
+        mark = payload.find(RT_MARK)
+        if mark >= 0 and payload.startswith(b'{"msg":"changed"'):
+            _, phase, seq, sent = payload[mark : payload.index(b'"', mark)].split(b" ")
+            tally = self.tally
+            tally.seen[(self.index, phase)].add(int(seq))
+            tally.latency_ms[phase].append((now - float(sent)) * 1000)
+            tally.frames[phase] += 1
+            tally.buckets[(phase, self.port, int(now * 10))] += 1
+            return
+        message = json.loads(payload)
+        kind = message.get("msg")
+        if kind == "ping":
+            self.send({"msg": "pong"})
+        elif kind == "connected":
+            self.resolve("connected", message)
+        elif kind == "result":
+            self.resolve(message["id"], message, message.get("error"))
+        elif kind in ("ready", "nosub"):
+            for sub in message.get("subs", [message.get("id")]):
+                self.resolve(sub, message, message.get("error") if kind == "nosub" else None)
+
+    def resolve(self, key: str, message: Any, error: Any = None) -> None:
+        future = self.waiting.pop(key, None)
+        if future is not None and not future.done():
+            if error is not None:
+                future.set_exception(RuntimeError(f"{key}: {error}"))
+            else:
+                future.set_result(message)
+
+
+async def subscribe(index: int, port: int, token: str, room: str, tally: Tally) -> Subscriber:
+    """DDP connect, login with the resume token, and a sub to the room's messages."""
+    loop = asyncio.get_running_loop()
+    _, sub = await loop.create_connection(lambda: Subscriber(index, port, tally), "127.0.0.1", port)
+    await asyncio.wait_for(sub.opened, timeout=60)
+    await sub.call("connected", {"msg": "connect", "version": "1", "support": ["1"]})
+    await sub.call(
+        "login", {"msg": "method", "id": "login", "method": "login", "params": [{"resume": token}]}
     )
-    return result
+    await sub.call(
+        "room", {"msg": "sub", "id": "room", "name": ROOM_STREAM, "params": [room, False]}
+    )
+    return sub
+
+
+ROOM_STREAM = "stream-room-messages"
+
+
+async def subscriber_loop(pipe: Any, sockets: list[tuple[int, str]], room: str) -> None:
+    loop = asyncio.get_running_loop()
+    tally = Tally()
+    gate = asyncio.Semaphore(32)  # logins at once: each is a query in a server thread
+
+    async def one(index: int, port: int, token: str) -> Subscriber:
+        async with gate:
+            return await subscribe(index, port, token, room, tally)
+
+    opened = await asyncio.gather(
+        *(one(i, port, token) for i, (port, token) in enumerate(sockets)), return_exceptions=True
+    )
+    subs = [s for s in opened if isinstance(s, Subscriber)]
+    failures = [repr(s) for s in opened if not isinstance(s, Subscriber)]
+    pipe.send(("ready", len(subs), failures[:3]))
+    cpu = os.times()
+    while True:
+        command = await loop.run_in_executor(None, pipe.recv)
+        if command[0] == "count":
+            pipe.send(tally.frames.get(command[1].encode(), 0))
+        elif command[0] == "cpu":
+            now = os.times()
+            pipe.send(now.user + now.system - cpu.user - cpu.system)
+            cpu = now
+        elif command[0] == "stop":
+            phases = {phase for _, phase in tally.seen}
+            pipe.send(
+                {
+                    "received": {
+                        phase.decode(): [
+                            len(tally.seen.get((i, phase), ())) for i in range(len(sockets))
+                        ]
+                        for phase in phases
+                    },
+                    "latency_ms": {p.decode(): v for p, v in tally.latency_ms.items()},
+                    "buckets": [
+                        (p.decode(), port, b, n) for (p, port, b), n in tally.buckets.items()
+                    ],
+                    "closed": sum(s.closed for s in subs),
+                }
+            )
+            for sub in subs:
+                if sub.transport is not None:
+                    sub.transport.close()
+            return
+
+
+def subscriber_process(pipe: Any, sockets: list[tuple[int, str]], room: str) -> None:
+    raise_fd_limit()
+    asyncio.run(subscriber_loop(pipe, sockets, room))
+
+
+def raise_fd_limit() -> None:
+    """A socket is a file descriptor: up to the hard limit, for subscribers and servers alike."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+@dataclass
+class Realtime:
+    subscribers: int
+    phase: str  # "steady" (mode.rate a second) or "burst" (as fast as the senders go)
+    connected: int = 0
+    seconds: float = 0.0
+    sent: int = 0
+    send_errors: int = 0
+    expected: int = 0  # sent times subscribers
+    delivered: int = 0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    peak_per_process: list[float] = field(default_factory=list)  # best 1 s, each server process
+    mean_per_process: list[float] = field(default_factory=list)  # over the phase's deliveries
+    client_cpu: float = 0.0  # the busiest subscriber process's share of a core
+    closed: int = 0  # sockets the server closed
+
+    @property
+    def ratio(self) -> float:
+        return self.delivered / self.expected if self.expected else 0.0
+
+
+class Sender:
+    """Posts messages to the bench room over REST, one keep-alive connection per thread and port."""
+
+    def __init__(self, token: tuple[str, str]) -> None:
+        self.headers = {
+            "Content-Type": "application/json",
+            "X-Auth-Token": token[0],
+            "X-User-Id": token[1],
+        }
+        self.local = threading.local()
+
+    def post(self, port: int, phase: str, seq: int) -> bool:
+        conns: dict[int, http.client.HTTPConnection] = self.local.__dict__.setdefault("conns", {})
+        conn = conns.get(port)
+        if conn is None:
+            conn = conns[port] = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        body = json.dumps({"msg": f"bench-rt {phase} {seq} {time.time():.6f}"})
+        try:
+            conn.request("POST", f"/api/rooms/{ROOM}/send", body, self.headers)
+            response = conn.getresponse()
+            response.read()
+            return response.status == 200
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            del conns[port]
+            return False
+
+
+def steady(sender: Sender, ports: list[int], rate: int, seconds: int) -> tuple[int, int]:
+    """`rate` messages a second for `seconds`, alternating between the ports, on schedule."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        start, futures = time.monotonic(), []
+        for seq in range(rate * seconds):
+            delay = start + seq / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            futures.append(pool.submit(sender.post, ports[seq % len(ports)], "s", seq))
+        ok = sum(f.result() for f in futures)
+    return ok, len(futures) - ok
+
+
+def burst(sender: Sender, ports: list[int], seconds: int, threads: int = 6) -> tuple[int, int]:
+    """As many messages as `threads` senders get through in `seconds`."""
+    counter, stop = itertools.count(), time.monotonic() + seconds
+
+    def send(port: int) -> tuple[int, int]:
+        ok = failed = 0
+        while time.monotonic() < stop:
+            if sender.post(port, "b", next(counter)):
+                ok += 1
+            else:
+                failed += 1
+        return ok, failed
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        outcomes = list(pool.map(send, [ports[n % len(ports)] for n in range(threads)]))
+    return sum(o for o, _ in outcomes), sum(f for _, f in outcomes)
+
+
+def realtime_round(
+    mode: Mode, count: int, ports: list[int], tokens: list[str], sender: Sender
+) -> list[Realtime]:
+    """`count` subscribers, half on each port, in mode.clients processes; a steady phase, then a
+    burst."""
+    context = multiprocessing.get_context("spawn")
+    sockets = [(ports[n % len(ports)], tokens[n]) for n in range(count)]
+    pipes, children = [], []
+    for k in range(mode.clients):
+        ours, theirs = context.Pipe()
+        child = context.Process(
+            target=subscriber_process, args=(theirs, sockets[k :: mode.clients], ROOM), daemon=True
+        )
+        child.start()
+        pipes.append(ours)
+        children.append(child)
+    try:
+        connected, failures = 0, []
+        for pipe in pipes:
+            if not pipe.poll(300):
+                raise SystemExit("realtime: subscribers did not connect in 5 minutes")
+            _, ready, failed = pipe.recv()
+            connected += ready
+            failures += failed
+        print(
+            f"  {connected} of {count} subscribers connected"
+            + (f": {failures}" if failures else "")
+        )
+        rounds = []
+        for phase, tag in (("steady", "s"), ("burst", "b")):
+            for pipe in pipes:
+                pipe.send(("cpu",))
+                pipe.recv()
+            began = time.monotonic()
+            if phase == "steady":
+                sent, errors = steady(sender, ports, mode.rate, mode.seconds)
+            else:
+                sent, errors = burst(sender, ports, mode.burst)
+            # Wait for every frame, or for the deliveries to stop coming.
+            expected, last, still = sent * connected, -1, time.monotonic()
+            while True:
+                total = 0
+                for pipe in pipes:
+                    pipe.send(("count", tag))
+                    total += pipe.recv()
+                if total >= expected or time.monotonic() - still > 5:
+                    break
+                if total != last:
+                    last, still = total, time.monotonic()
+                time.sleep(0.1)
+            wall = time.monotonic() - began
+            cpu = []
+            for pipe in pipes:
+                pipe.send(("cpu",))
+                cpu.append(pipe.recv() / wall)
+            rounds.append(
+                Realtime(
+                    count,
+                    phase,
+                    connected=connected,
+                    seconds=mode.seconds if phase == "steady" else mode.burst,
+                    sent=sent,
+                    send_errors=errors,
+                    expected=expected,
+                    client_cpu=max(cpu),
+                )
+            )
+        tallies = []
+        for pipe in pipes:
+            pipe.send(("stop",))
+            tallies.append(pipe.recv())
+    finally:
+        for child in children:
+            child.join(timeout=10)
+            if child.is_alive():
+                child.kill()
+    for result in rounds:
+        tag = result.phase[0]
+        result.delivered = sum(sum(t["received"].get(tag, ())) for t in tallies)
+        latencies = sorted(v for t in tallies for v in t["latency_ms"].get(tag, ()))
+        if latencies:
+            result.p50_ms = latencies[len(latencies) // 2]
+            result.p99_ms = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+            result.max_ms = latencies[-1]
+        for port in ports:
+            buckets: dict[int, int] = defaultdict(int)
+            for t in tallies:
+                for phase, bucket_port, bucket, frames in t["buckets"]:
+                    if phase == tag and bucket_port == port:
+                        buckets[bucket] += frames
+            if not buckets:
+                result.peak_per_process.append(0.0)
+                result.mean_per_process.append(0.0)
+                continue
+            first, last = min(buckets), max(buckets)
+            span = last - first + 1  # tenths of a second
+            window = min(10, span)
+            result.peak_per_process.append(
+                max(
+                    sum(buckets.get(b, 0) for b in range(start, start + window))
+                    for start in range(first, last - window + 2)
+                )
+                * 10
+                / window
+            )
+            result.mean_per_process.append(sum(buckets.values()) * 10 / span)
+        result.closed = sum(t["closed"] for t in tallies)
+        print(
+            f"  {result.subscribers:>5} subscribers {result.phase:<6} sent {result.sent:>5} ({result.sent / result.seconds:.0f}/s)  delivered/sent {result.ratio:.4f}  p50 {result.p50_ms:.1f} ms  p99 {result.p99_ms:.1f} ms  peak/process {', '.join(f'{v:.0f}' for v in result.peak_per_process)} /s  client cpu {result.client_cpu:.0%}"
+        )
+    return rounds
+
+
+def realtime_bench(mode: Mode, tokens: list[str], user_id: str) -> list[Realtime]:
+    """Two `manage.py serve --workers 1` processes sharing PostgreSQL and Redis."""
+    ports = [free_port(), free_port()]
+    command = [sys.executable, "manage.py", "serve", "--workers", "1"]
+    env = {"HOST": "127.0.0.1", "DEBUG": "false", "WEB_CONCURRENCY": "1"}
+    sender = Sender((tokens[0], user_id))
+    results: list[Realtime] = []
+    with (
+        server(command, ports[0], "/api/version", env | {"PORT": str(ports[0])}),
+        server(command, ports[1], "/api/version", env | {"PORT": str(ports[1])}),
+    ):
+        for count in mode.subscribers:
+            results += realtime_round(mode, count, ports, tokens, sender)
+    return results
 
 
 # --- query counts ------------------------------------------------------------------------------------
@@ -497,16 +993,83 @@ def query_counts(token: tuple[str, str]) -> dict[str, int]:
 # --- the run -------------------------------------------------------------------------------------------
 
 
+@dataclass
+class Serving:
+    """One way of serving the product, for the comparison of the REST hot paths."""
+
+    name: str
+    wsgi: bool
+    command: list[str]  # "{port}" is replaced by the port
+    env: dict[str, str] = field(default_factory=dict)
+
+    def start(self, port: int) -> Any:
+        command = [part.replace("{port}", str(port)) for part in self.command]
+        env = {"HOST": "127.0.0.1", "PORT": str(port), "DEBUG": "false"} | self.env
+        return server(command, port, "/api/version", env)
+
+
+DEFAULT_SERVING = "serve"
+
+
+def servings(workers: int) -> list[Serving]:
+    """(a) the old gunicorn sync workers with the old `make run` options, (b) what `make run`
+    serves now, (c) alternatives to it."""
+    from django.conf import settings
+
+    threads = settings.WEB_THREADS
+    serve = [sys.executable, "manage.py", "serve", "--workers", str(workers)]
+    return [
+        Serving(
+            "wsgi sync",
+            True,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "chat_project.wsgi",
+                "--bind",
+                "127.0.0.1:{port}",
+                *gunicorn_options(workers),
+                "--max-requests",
+                "20000",
+                "--max-requests-jitter",
+                "2000",
+                "--access-logfile",
+                "-",
+            ],
+        ),
+        Serving(DEFAULT_SERVING, False, serve, {"WEB_CONCURRENCY": str(workers)}),
+        *(
+            Serving(
+                f"serve, WEB_THREADS={n}",
+                False,
+                serve,
+                {"WEB_CONCURRENCY": str(workers), "WEB_THREADS": str(n)},
+            )
+            for n in ALTERNATIVE_THREADS
+            if n != threads
+        ),
+    ]
+
+
+ALTERNATIVE_THREADS = (2, 8)  # WEB_THREADS to compare with the default (which is skipped)
+
+
 def run(mode: Mode, smoke: bool) -> int:
     ensure_services()
+    raise_fd_limit()
     print(
         f"Seeding {DATABASE_URL.rsplit('/', 1)[-1]}: {mode.users} users, {mode.rooms} rooms, {mode.small} messages"
     )
     fresh_database()
-    users, _ = seed(mode)
-    workers = str(int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1)))
-    product_port, bare_port = free_port(), free_port()
-    product = [sys.executable, "manage.py", "serve", "--workers", workers]
+    users, tokens = seed(mode)
+    workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+    setups = servings(workers)
+    ports = {setup.name: free_port() for setup in setups}
+    bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    base = bases[DEFAULT_SERVING]
+    bare_port = free_port()
+    bare_base = f"http://127.0.0.1:{bare_port}"
     bare = [
         sys.executable,
         "-m",
@@ -514,22 +1077,17 @@ def run(mode: Mode, smoke: bool) -> int:
         "bench.bare.wsgi",
         "--bind",
         f"127.0.0.1:{bare_port}",
-        *gunicorn_options(int(workers)),
+        *gunicorn_options(workers),
     ]
     results: list[Result] = []
-    env = {
-        "HOST": "127.0.0.1",
-        "PORT": str(product_port),
-        "DEBUG": "false",
-        "WEB_CONCURRENCY": workers,
-    }
-    base, bare_base = f"http://127.0.0.1:{product_port}", f"http://127.0.0.1:{bare_port}"
+    print("Serving setups: " + "; ".join(f"{s.name} on {ports[s.name]}" for s in setups))
 
-    bare_env = {"DJANGO_SETTINGS_MODULE": "bench.bare.settings"}
-    with (
-        server(product, product_port, "/api/version", env),
-        server(bare, bare_port, "/static", bare_env),
-    ):
+    with ExitStack() as stack:
+        for setup in setups:
+            stack.enter_context(setup.start(ports[setup.name]))
+        stack.enter_context(
+            server(bare, bare_port, "/static", {"DJANGO_SETTINGS_MODULE": "bench.bare.settings"})
+        )
         login = json.loads(
             urllib.request.urlopen(
                 urllib.request.Request(
@@ -542,118 +1100,105 @@ def run(mode: Mode, smoke: bool) -> int:
         token = (login["authToken"], login["userId"])
         counts = query_counts(token)
 
+        def bare_scenario(name: str, phase: str, method: str, path: str, body: Any) -> None:
+            results.append(
+                measure(Result(name, phase), bare_base, method, path, mode, token=None, body=body)
+            )
+
+        def scenario(
+            name: str,
+            phase: str,
+            method: str,
+            path: str,
+            *,
+            ceiling: str | None,
+            everywhere: bool,
+            token: tuple[str, str] | None,
+            body: Any,
+        ) -> None:
+            """The product's scenario, on every serving setup (interleaved) or on `make run`'s."""
+            chosen = setups if everywhere else [s for s in setups if s.name == DEFAULT_SERVING]
+            targets = [
+                (Result(name, phase, ceiling=ceiling, serving=s.name), bases[s.name])
+                for s in chosen
+            ]
+            results.extend(compare(targets, method, path, mode, token=token, body=body))
+
         def phase(name: str, full: bool) -> None:
             print(f"Phase {name}:")
             if full:
-                results.append(
-                    measure(
-                        Result("bare static", name),
-                        bare_base,
-                        "GET",
-                        "/static",
-                        mode,
-                        token=None,
-                        body=None,
-                    )
-                )
-                results.append(
-                    measure(
-                        Result("GET /api/version", name, ceiling="bare static"),
-                        base,
-                        "GET",
-                        "/api/version",
-                        mode,
-                        token=None,
-                        body=None,
-                    )
-                )
-                results.append(
-                    measure(
-                        Result("POST /api/login", name),
-                        base,
-                        "POST",
-                        "/api/login",
-                        mode,
-                        token=None,
-                        body="user=bench0&password=bench+passphrase",
-                    )
-                )
-                results.append(
-                    measure(
-                        Result("GET /api/publicRooms", name, ceiling="bare static"),
-                        base,
-                        "GET",
-                        "/api/publicRooms",
-                        mode,
-                        token=token,
-                        body=None,
-                    )
-                )
-            results.append(
-                measure(
-                    Result("bare insert", name),
-                    bare_base,
-                    "POST",
-                    f"/insert/{ROOM}",
-                    mode,
-                    token=None,
-                    body={"msg": "bench UNIQUE"},
-                )
-            )
-            results.append(
-                measure(
-                    Result("POST /api/rooms/<id>/send", name, ceiling="bare insert"),
-                    base,
-                    "POST",
-                    f"/api/rooms/{ROOM}/send",
-                    mode,
-                    token=token,
-                    body={"msg": "bench UNIQUE"},
-                )
-            )
-            results.append(
-                measure(
-                    Result("POST /api/v1/chat.postMessage", name, ceiling="bare insert"),
-                    base,
-                    "POST",
-                    "/api/v1/chat.postMessage",
-                    mode,
-                    token=token,
-                    body={"roomId": ROOM, "text": "bench UNIQUE"},
-                )
-            )
-            results.append(
-                measure(
-                    Result("bare select", name),
-                    bare_base,
+                bare_scenario("bare static", name, "GET", "/static", None)
+                scenario(
+                    "GET /api/version",
+                    name,
                     "GET",
-                    f"/select/{ROOM}",
-                    mode,
+                    "/api/version",
+                    ceiling="bare static",
+                    everywhere=full,
                     token=None,
                     body=None,
                 )
-            )
-            results.append(
-                measure(
-                    Result("GET /api/rooms/<id>/messages", name, ceiling="bare select"),
-                    base,
+                scenario(
+                    "POST /api/login",
+                    name,
+                    "POST",
+                    "/api/login",
+                    ceiling=None,
+                    everywhere=full,
+                    token=None,
+                    body="user=bench0&password=bench+passphrase",
+                )
+                scenario(
+                    "GET /api/publicRooms",
+                    name,
                     "GET",
-                    f"/api/rooms/{ROOM}/messages",
-                    mode,
+                    "/api/publicRooms",
+                    ceiling="bare static",
+                    everywhere=full,
                     token=token,
                     body=None,
                 )
+            bare_scenario("bare insert", name, "POST", f"/insert/{ROOM}", {"msg": "bench UNIQUE"})
+            scenario(
+                "POST /api/rooms/<id>/send",
+                name,
+                "POST",
+                f"/api/rooms/{ROOM}/send",
+                ceiling="bare insert",
+                everywhere=full,
+                token=token,
+                body={"msg": "bench UNIQUE"},
             )
-            results.append(
-                measure(
-                    Result("GET /api/v1/channels.history", name, ceiling="bare select"),
-                    base,
-                    "GET",
-                    f"/api/v1/channels.history?roomId={ROOM}&count=50",
-                    mode,
-                    token=token,
-                    body=None,
-                )
+            scenario(
+                "POST /api/v1/chat.postMessage",
+                name,
+                "POST",
+                "/api/v1/chat.postMessage",
+                ceiling="bare insert",
+                everywhere=full,
+                token=token,
+                body={"roomId": ROOM, "text": "bench UNIQUE"},
+            )
+            bare_scenario("bare select", name, "GET", f"/select/{ROOM}", None)
+            scenario(
+                "GET /api/rooms/<id>/messages",
+                name,
+                "GET",
+                f"/api/rooms/{ROOM}/messages",
+                ceiling="bare select",
+                everywhere=full,
+                token=token,
+                body=None,
+            )
+            scenario(
+                "GET /api/v1/channels.history",
+                name,
+                "GET",
+                f"/api/v1/channels.history?roomId={ROOM}&count=50",
+                ceiling="bare select",
+                everywhere=full,
+                token=token,
+                body=None,
             )
 
         phase(label(mode.small), full=True)
@@ -663,7 +1208,11 @@ def run(mode: Mode, smoke: bool) -> int:
 
     for result in results:
         result.queries = counts.get(result.name)
-    return report(results, mode, smoke)
+    print(
+        f"Realtime: subscribers to one room on two server processes, {mode.rate} messages/s for {mode.seconds} s, then a {mode.burst} s burst"
+    )
+    live = realtime_bench(mode, tokens, users[0])
+    return report(results, live, mode, smoke)
 
 
 def label(count: int) -> str:
@@ -676,13 +1225,14 @@ def label(count: int) -> str:
     )
 
 
-def report(results: list[Result], mode: Mode, smoke: bool) -> int:
+def report(results: list[Result], live: list[Realtime], mode: Mode, smoke: bool) -> int:
     def med(values: list[float]) -> float:
         return statistics.median(values) if values else 0.0
 
-    by_key = {(r.name, r.phase): r for r in results}
+    main = [r for r in results if r.serving in (None, DEFAULT_SERVING)]
+    by_key = {(r.name, r.phase): r for r in main}
     rows = []
-    for r in results:
+    for r in main:
         ceiling = by_key.get((r.ceiling, r.phase)) if r.ceiling else None
         rows.append(
             {
@@ -701,16 +1251,46 @@ def report(results: list[Result], mode: Mode, smoke: bool) -> int:
                 else None,
             }
         )
+    # The serving comparison: each setup's median against the best WSGI setup's, per endpoint.
+    names = list(dict.fromkeys(r.serving for r in results if r.serving))
+    wsgi = {s.name for s in servings(1) if s.wsgi}
+    compared = [r for r in results if r.serving and r.phase == label(mode.small)]
+    serving_rows = []
+    for endpoint in dict.fromkeys(r.name for r in compared):
+        mine = {r.serving: r for r in compared if r.name == endpoint}
+        best = max((med(mine[n].rps) for n in mine if n in wsgi), default=0.0)
+        serving_rows.append(
+            {
+                "endpoint": endpoint,
+                "best_wsgi_rps": best,
+                "setups": {
+                    n: {
+                        "rps": med(r.rps),
+                        "p99_ms": med(r.p99_ms),
+                        "errors": r.errors,
+                        "ratio": round(med(r.rps) / best, 3) if best else None,
+                    }
+                    for n, r in mine.items()
+                },
+            }
+        )
+    live_rows = [r.__dict__ | {"ratio": r.ratio} for r in live]
     RESULTS.mkdir(parents=True, exist_ok=True)
     meta = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "smoke": smoke,
         "mode": mode.__dict__,
         "cores": os.cpu_count(),
+        "load_average": os.getloadavg(),
     }
-    (RESULTS / "latest.json").write_text(json.dumps({"meta": meta, "results": rows}, indent=2))
+    (RESULTS / "latest.json").write_text(
+        json.dumps(
+            {"meta": meta, "results": rows, "serving": serving_rows, "realtime": live_rows},
+            indent=2,
+        )
+    )
     lines = [
-        f"Run {meta['when']} on {meta['cores']} cores; {mode.connections} connections, {mode.runs}×{mode.duration} s each after {mode.warmup} s warm-up.",
+        f"Run {meta['when']} on {meta['cores']} cores (load average at the end {', '.join(f'{v:.1f}' for v in meta['load_average'])}); {mode.connections} connections, {mode.runs}×{mode.duration} s each after {mode.warmup} s warm-up.",
         "",
         "| endpoint | messages | req/s (min / median / max) | p50 ms | p99 ms | queries | ratio to ceiling |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -721,16 +1301,56 @@ def report(results: list[Result], mode: Mode, smoke: bool) -> int:
         lines.append(
             f"| {row['endpoint']} | {row['phase']} | {rps['min']:.0f} / {rps['median']:.0f} / {rps['max']:.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['queries'] if row['queries'] is not None else '—'} | {ratio} |"
         )
+    lines += [
+        "",
+        f"Serving setups at {label(mode.small)} messages, runs interleaved: median req/s (p99 ms), and the ratio to the best WSGI setup.",
+        "",
+        "| endpoint | " + " | ".join(names) + " |",
+        "| --- | " + " | ".join("---" for _ in names) + " |",
+    ]
+    for row in serving_rows:
+        cells = []
+        for n in names:
+            cell = row["setups"].get(n)
+            if cell is None:
+                cells.append("—")
+                continue
+            ratio = f", ×{cell['ratio']:.2f}" if cell["ratio"] is not None and n not in wsgi else ""
+            cells.append(f"{cell['rps']:.0f} ({cell['p99_ms']:.0f} ms{ratio})")
+        lines.append(f"| {row['endpoint']} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"Realtime: `{ROOM_STREAM}` subscribers of one room, half on each of two `manage.py serve --workers 1` processes, in {mode.clients} subscriber processes; messages sent over REST to both.",
+        "",
+        "| subscribers | phase | sent (per s) | delivered / sent | p50 ms | p99 ms | max ms | deliveries/s per process: peak 1 s | mean | busiest subscriber process, CPU |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in live:
+        lines.append(
+            f"| {r.subscribers} | {r.phase} | {r.sent} ({r.sent / r.seconds:.0f}) | {r.ratio:.4f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {' / '.join(f'{v:.0f}' for v in r.peak_per_process)} | {' / '.join(f'{v:.0f}' for v in r.mean_per_process)} | {r.client_cpu:.0%} |"
+        )
     (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     problems = [
-        row["endpoint"] + " " + row["phase"]
-        for row in rows
-        if not row["rps"] or row["rps"]["median"] <= 0 or row["errors"]
+        f"{r.name} {r.phase} [{r.serving or 'bare'}]"
+        for r in results
+        if not r.rps or med(r.rps) <= 0 or r.errors
     ]
+    problems += [
+        f"realtime {r.subscribers} {r.phase}"
+        for r in live
+        if r.connected != r.subscribers
+        or not r.sent
+        or r.send_errors
+        or r.delivered != r.expected
+        or r.closed
+    ]
+    if not live:
+        problems.append("realtime: no result")
     if problems:
         print(
-            f"Incomplete report: no result, or errors, for {', '.join(problems)}", file=sys.stderr
+            f"Incomplete report: no result, errors or lost messages for {', '.join(problems)}",
+            file=sys.stderr,
         )
         return 1
     print(f"Report complete: {RESULTS / 'latest.md'}")

@@ -273,6 +273,12 @@ REALTIME_PING_TIMEOUT = env_int("REALTIME_PING_TIMEOUT", 20, minimum=1)
 # DDP method calls per connection, per method (sendMessage: Rocket.Chat's 5 a second).
 REALTIME_METHOD_RATE = env_rate("REALTIME_METHOD_RATE", "20/s")
 REALTIME_SEND_RATE = env_rate("REALTIME_SEND_RATE", "5/s")
+# Presence: a user with a signed-in socket is online (or the status they chose). With REDIS_URL
+# each socket is kept in Redis with a deadline this far ahead, pushed back every third of it by
+# its process; the sockets of a process that died stop counting once it passes, and the next
+# sweep (every live process sweeps as often) announces their users offline. Without REDIS_URL,
+# kept in the one server process's memory.
+PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 60, minimum=3)
 
 
 # --- Django --------------------------------------------------------------------------------------

@@ -5,12 +5,59 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from uvicorn_worker import UvicornWorker
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn_worker import UvicornWorker  # type: ignore[import-untyped]
+from websockets.protocol import State
+
+
+class ChatWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's websockets (sans-I/O) protocol, plus one ASGI extension for the realtime hub,
+    which writes each event to hundreds of sockets at once: scope["extensions"][SEND_TEXT_NOW]
+    is `send_text_now(data: bytes) -> bool`, which writes a text frame (UTF-8 `data`) to the
+    socket there and then, as `await send({"type": "websocket.send", ...})` would, and answers
+    True; or writes nothing and answers False when the socket is not open or its write buffer is
+    full (above the transport's high-water mark), and the caller then uses the ordinary `send`,
+    which waits. The bytes on the wire are the same either way."""
+
+    def handle_connect(self, event: Any) -> None:
+        from chat_project.realtime.ddp import SEND_TEXT_NOW  # once Django's apps are loaded
+
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None and not self.handshake_complete:  # a 101 the app has yet to accept
+            scope["extensions"][SEND_TEXT_NOW] = self.send_text_now
+
+    def send_text_now(self, data: bytes) -> bool:
+        if (
+            not self.handshake_complete
+            or self.close_sent
+            or self.disconnected
+            or self.initial_response is not None
+            or not self.writable.is_set()
+            or self.conn.state is not State.OPEN
+            or self.transport.is_closing()
+        ):
+            return False
+        if self.conn.extensions:  # permessage-deflate: websockets compresses, per socket
+            self.conn.send_text(data)
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            return True
+        # An unmasked, unfragmented text frame (RFC 6455 5.2), as websockets would frame it.
+        size = len(data)
+        if size < 126:
+            head = bytes((0x81, size))
+        elif size < 65536:
+            head = bytes((0x81, 126)) + size.to_bytes(2, "big")
+        else:
+            head = bytes((0x81, 127)) + size.to_bytes(8, "big")
+        self.transport.write(head + data)
+        return True
 
 
 class ChatUvicornWorker(UvicornWorker):
     CONFIG_KWARGS: dict[str, Any] = {
         "lifespan": "on",  # starts the realtime hub with the worker
+        "ws": ChatWebSocketProtocol,
         "ws_max_size": settings.REALTIME_MAX_FRAME_BYTES,  # larger frames close the socket (1009)
         "proxy_headers": False,  # chat_project.ratelimit decides whose X-Forwarded-For to believe
         "server_header": False,

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat_project.errors import InvalidParams
+from chat_project.realtime.events import role_changed
 from permissions.models import Permission, Role
 from permissions.selectors import role_in_use
 from rooms.models import Room, Subscription
@@ -110,11 +111,13 @@ def add_user_to_role(*, user: User, role: Role, room: Room | None = None) -> boo
                 return False
             user.roles.add(role)
             touch_user(user)
+            role_changed(user=user, role=role.pk, held=True)
             return True
         membership = membership_of(user, room)
         if membership.roles.filter(pk=role.pk).exists():
             return False
         membership.roles.add(role)
+        role_changed(user=user, role=role.pk, held=True, scope=room.pk)
         return True
 
 
@@ -128,7 +131,10 @@ def remove_user_from_role(*, user: User, role: Role, room: Room | None = None) -
             held = Subscription.roles.through.objects.filter(
                 subscription__room=room, subscription__user=user, role=role
             )
-            return bool(held.delete()[0])
+            if not held.delete()[0]:
+                return False
+            role_changed(user=user, role=role.pk, held=False, scope=room.pk)
+            return True
         if role.pk == ADMIN:
             # Locked, so that two admins removing each other cannot both succeed.
             list(Role.objects.select_for_update().filter(pk=ADMIN).values_list("pk"))
@@ -140,6 +146,7 @@ def remove_user_from_role(*, user: User, role: Role, room: Room | None = None) -
             )
         user.roles.remove(role)
         touch_user(user)
+        role_changed(user=user, role=role.pk, held=False)
         return True
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from accounts.models import User
-from chat_project.errors import CannotAccessRoom, RoomArchived, RoomNotFound
+from chat_project.errors import CannotAccessRoom, MessageNotFound, RoomArchived, RoomNotFound
 from permissions.checks import has_permission
-from rooms.models import Room, Subscription
+from rooms.models import Message, Room, Subscription
+from rooms.selectors import message_by_id
 
 # Room ids are Meteor ids, "GENERAL", or two of them side by side; anything else names no room
 # and is refused before it reaches the database (NUL bytes and the like included).
@@ -73,3 +74,16 @@ def check_access(user: User, room: Room, *, for_write: bool = False) -> Room:
     if room.read_only and not has_permission(user, "post-readonly", room):
         raise CannotAccessRoom("This room is read-only.")
     return room
+
+
+def access_message(user: User, message_id: str, *, authors_too: bool = False) -> Message:
+    """The message with this id (fetched with its room, author and editor) if `user` may read
+    its room, or, with `authors_too`, wrote it: an author may still delete a message after
+    leaving its room. Anything else raises MessageNotFound, as a missing message does."""
+    message = message_by_id(message_id)
+    if message is None:
+        raise MessageNotFound()
+    own = authors_too and message.author_id == user.pk
+    if not own and not can_read_room(user, message.room):
+        raise MessageNotFound()
+    return message

@@ -24,7 +24,9 @@ def room_ddp_json(room: Room) -> dict[str, Any]:
 def subscription_ddp_json(
     room: Room, *, user_id: str, username: str, roles: Iterable[str] = (), joined: Any = None
 ) -> dict[str, Any]:
-    """A user's subscription to a room, as subscriptions/get and subscriptions-changed carry it."""
+    """A user's subscription to a room, as subscriptions/get and subscriptions-changed carry it.
+    `joined`: when they joined (else the room's last change); `_updatedAt` is the later of the
+    two, the time subscriptions/get compares a client's date with."""
     joined = joined or room.updated_at
     return {
         "_id": f"{room.pk}{user_id}",
@@ -40,7 +42,7 @@ def subscription_ddp_json(
         "unread": 0,
         "roles": sorted(roles),
         "archived": room.archived,
-        "_updatedAt": {"$date": epoch_ms(room.updated_at)},
+        "_updatedAt": {"$date": epoch_ms(max(joined, room.updated_at))},
     }
 
 
@@ -99,15 +101,4 @@ def room_changed(room: Room) -> None:
 
 
 def room_role_changed(*, room: Room, user: Any, role: str, held: bool) -> None:
-    """Rocket.Chat's roles-change on stream-notify-logged."""
-    events.notify_logged(
-        "roles-change",
-        [
-            {
-                "type": "added" if held else "removed",
-                "_id": role,
-                "u": {"_id": user.pk, "username": user.username, "name": user.name},
-                "scope": room.pk,
-            }
-        ],
-    )
+    events.role_changed(user=user, role=role, held=held, scope=room.pk)

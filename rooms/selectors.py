@@ -6,10 +6,11 @@ import re
 from collections import defaultdict
 from datetime import datetime
 
-from django.db.models import Count, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Lower
 
 from accounts.models import User
+from permissions.selectors import changed_after
 from rooms.models import Message, Room, Subscription
 
 
@@ -71,12 +72,70 @@ def room_history(
 
 
 def with_member_counts(rooms: QuerySet[Room]) -> QuerySet[Room]:
-    """Rooms with their creator and `users_count` (their number of members), in one query."""
-    return rooms.select_related("creator").annotate(users_count=Count("subscriptions"))
+    """Rooms with their creator and `users_count` (their number of members), in one query.
+    The count is a subquery, so that a filter on the rooms' memberships (the rooms a user is in)
+    does not narrow what is counted."""
+    members = (
+        Subscription.objects.filter(room=OuterRef("pk"))
+        .order_by()
+        .values("room")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return rooms.select_related("creator").annotate(users_count=Coalesce(Subquery(members), 0))
 
 
 def room_members(room: Room) -> QuerySet[User]:
     return User.objects.filter(subscriptions__room=room)
+
+
+def members_matching(room: Room, text: str = "") -> QuerySet[User]:
+    """The members of `room` whose username or name contains `text` (in any case), by
+    username: getUsersOfRoom's filter."""
+    members = room_members(room)
+    if text:
+        members = members.filter(Q(username__icontains=text) | Q(name__icontains=text))
+    return members.order_by("username")
+
+
+def rooms_of(user: User, *, updated_since: datetime | None = None) -> QuerySet[Room]:
+    """The rooms `user` is a member of, by name, with their creator and member count, or those
+    changed after `updated_since`. One query. (Membership is a subquery, so `users_count`
+    counts every member, not only `user`.)"""
+    rooms = Room.objects.filter(pk__in=Subscription.objects.filter(user=user).values("room_id"))
+    if updated_since is not None:
+        rooms = rooms.filter(updated_at__gte=changed_after(updated_since))
+    return with_member_counts(rooms).order_by("name")
+
+
+def subscriptions_of(
+    user: User, *, updated_since: datetime | None = None
+) -> QuerySet[Subscription]:
+    """`user`'s memberships, with their room and room roles, by room name; with
+    `updated_since`, those made or whose room changed after it (a change of room roles alone
+    leaves no time to compare). Two queries."""
+    found = (
+        Subscription.objects.filter(user=user)
+        .select_related("room")
+        .prefetch_related("roles")
+        .order_by("room__name")
+    )
+    if updated_since is None:
+        return found
+    after = changed_after(updated_since)
+    return found.filter(Q(ts__gte=after) | Q(room__updated_at__gte=after))
+
+
+def room_role_holders(room: Room) -> QuerySet[Subscription]:
+    """The memberships of `room` that hold room roles, with their user and roles, by username.
+    Two queries."""
+    return (
+        Subscription.objects.filter(room=room, roles__isnull=False)
+        .distinct()
+        .select_related("user")
+        .prefetch_related("roles")
+        .order_by("user__username")
+    )
 
 
 def channel_history(
@@ -96,6 +155,13 @@ def channel_history(
     if oldest is not None:
         messages = messages.filter(ts__gte=oldest) if inclusive else messages.filter(ts__gt=oldest)
     return list(messages.order_by("-ts")[offset : offset + count])
+
+
+def unread_between(room: Room, *, after: datetime, before: datetime) -> tuple[Message | None, int]:
+    """The first message of `room` later than `after` and earlier than `before`, and how many
+    there are: loadHistory's unread messages not loaded. Two queries."""
+    between = messages_to_show().filter(room=room, ts__gt=after, ts__lt=before)
+    return between.order_by("ts").first(), between.count()
 
 
 # Message ids are Meteor ids, or (chat.sendMessage) a client's own of at most 32 letters and digits.

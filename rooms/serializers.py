@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from accounts.models import User
+from accounts.serializers import user_brief
 from chat_project.timestamps import ONE_MS, iso_ms
-from rooms.models import Message, Room
+from rooms.models import Message, Room, Subscription
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -110,3 +112,19 @@ def message_ddp_json(message: Message) -> dict[str, Any]:
     if message.edited_at is not None:
         body["editedAt"] = {"$date": epoch_ms(message.edited_at)}
     return body
+
+
+def member_json(user: User, *, status: str = "offline") -> dict[str, Any]:
+    """A room member as channels.members and getUsersOfRoom list them; `status` is their
+    presence (offline until the caller looks it up)."""
+    return user_brief(user) | {"status": status}
+
+
+def room_role_json(membership: Subscription) -> dict[str, Any]:
+    """A member holding room roles, as channels.roles and getRoomRoles list them. Fetch the
+    user and prefetch the roles (rooms.selectors.room_role_holders does)."""
+    return {
+        "rid": membership.room_id,
+        "u": user_brief(membership.user),
+        "roles": sorted(role.pk for role in membership.roles.all()),
+    }

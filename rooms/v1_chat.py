@@ -24,6 +24,7 @@ from chat_project.errors import (
     CannotAccessRoom,
     DeletingAsAuthorNotAllowed,
     MessageAuthorGone,
+    MessageNotFound,
     MessageTooLong,
     RoomArchived,
     RoomNotFound,
@@ -31,9 +32,16 @@ from chat_project.errors import (
 from chat_project.fields import json_from_form
 from chat_project.timestamps import now_ms
 from chat_project.v1 import V1Error, V1View, bool_param, ok, text_param, v1_error, v1_failure
-from rooms.access import access_room, can_read_room, check_access, get_room, is_member
+from rooms.access import (
+    access_message,
+    access_room,
+    can_read_room,
+    check_access,
+    get_room,
+    is_member,
+)
 from rooms.models import Message, Room
-from rooms.selectors import message_by_id, room_by_id_or_name
+from rooms.selectors import room_by_id_or_name
 from rooms.serializers import epoch_ms, message_json
 from rooms.services import (
     delete_message,
@@ -106,13 +114,10 @@ def invalid_channel() -> V1Error:
 def find_message(user: User, msg_id: str, *, authors_too: bool = False) -> Message:
     """The message `msg_id` if `user` may read its room (or, `authors_too`, wrote it: an author
     may still delete a message after leaving its room); anything else answers as if missing."""
-    message = message_by_id(msg_id)
-    if message is None:
-        raise no_such_message(msg_id)
-    own = authors_too and message.author_id == user.pk
-    if not own and not can_read_room(user, message.room):
-        raise no_such_message(msg_id)
-    return message
+    try:
+        return access_message(user, msg_id, authors_too=authors_too)
+    except MessageNotFound:
+        raise no_such_message(msg_id) from None
 
 
 def room_for_channel(user: User, channel: str) -> Room:

@@ -43,9 +43,10 @@ from rooms.selectors import (
     channel_history,
     messages_to_show,
     room_members,
+    room_role_holders,
     with_member_counts,
 )
-from rooms.serializers import message_json, room_v1_json
+from rooms.serializers import member_json, message_json, room_role_json, room_v1_json
 from rooms.services import (
     archive_room,
     create_room,
@@ -245,10 +246,6 @@ class MessagesView(RoomView):
         return paginated("messages", messages, page, message_json)
 
 
-def member_json(user: User) -> dict[str, Any]:
-    return user_brief(user) | {"status": "offline"}
-
-
 @extend_schema(
     parameters=[*ROOM_QUERY, *api.PAGE_PARAMETERS],
     responses=api.v1_page(
@@ -305,25 +302,7 @@ class RolesView(RoomView):
 
     def get(self, request: Request) -> Response:
         room = self.find_room()
-        holders = (
-            Subscription.objects.filter(room=room, roles__isnull=False)
-            .distinct()
-            .select_related("user")
-            .prefetch_related("roles")
-            .order_by("user__username")
-        )
-        return ok(
-            {
-                "roles": [
-                    {
-                        "rid": room.pk,
-                        "u": user_brief(sub.user),
-                        "roles": sorted(role.pk for role in sub.roles.all()),
-                    }
-                    for sub in holders
-                ]
-            }
-        )
+        return ok({"roles": [room_role_json(sub) for sub in room_role_holders(room)]})
 
 
 @extend_schema(

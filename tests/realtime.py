@@ -8,8 +8,11 @@
         run(scenario())
 
 The methods and streams do their database work in worker threads, so tests using this need
-`@pytest.mark.django_db(transaction=True)` (each thread has its own connection and sees only
-committed rows; events are then published at once, as after a real commit).
+`@pytest.mark.django_db(transaction=True, serialized_rollback=True)` (each thread has its own
+connection and sees only committed rows; events are then published at once, as after a real
+commit; serialized_rollback brings back the roles and rooms the migrations made). The test's
+own thread runs the event loop, where Django refuses ORM calls: make data before run(), and
+make REST calls from a thread (asyncio.to_thread).
 """
 
 from __future__ import annotations
@@ -194,3 +197,52 @@ class DDPClient:
                 "password": {"digest": digest, "algorithm": "sha-256"},
             },
         )
+
+
+async def in_thread(func: Any, *args: Any) -> Any:
+    """func(*args) in a worker thread, as a REST request or ORM call from a test's event loop
+    must run; the thread's database connections are closed afterwards (the test database can
+    then be dropped)."""
+    from django.db import connections
+
+    def call() -> Any:
+        try:
+            return func(*args)
+        finally:
+            connections.close_all()
+
+    return await asyncio.to_thread(call)
+
+
+class BusTap:
+    """Records the events published on the bus, as the hubs receive them: on the Redis channel
+    with REDIS_URL, from the in-process bus without it."""
+
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+
+    def __enter__(self) -> BusTap:
+        from chat_project.realtime import bus
+
+        if bus.uses_redis():
+            import redis
+            from django.conf import settings
+
+            self.pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub(
+                ignore_subscribe_messages=True
+            )
+            self.pubsub.subscribe(bus.channel())
+            self.stop = self.pubsub.close
+        else:
+            self.pubsub = None
+            self.stop = bus.listen(self.heard.append)
+        return self
+
+    def events(self, settle: float = 0.2) -> list[str]:
+        if self.pubsub is not None:
+            while (message := self.pubsub.get_message(timeout=settle)) is not None:
+                self.heard.append(message["data"].decode())
+        return self.heard
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

@@ -8,7 +8,7 @@ import pytest
 
 from tests.realtime import AsgiSocket, DDPClient, SocketClosed, run
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_connect_answers_connected_with_a_session_id():

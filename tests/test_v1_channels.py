@@ -67,6 +67,22 @@ FORBIDDEN = "User does not have the permissions required for this action [error-
 # --- create, info, list ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("kind", "path", "key"),
+    [("p", "groups.list", "groups"), ("c", "channels.list.joined", "channels")],
+)
+def test_lists_of_ones_own_rooms_count_every_member(as_user, owner, kind, path, key):
+    room = RoomFactory(name="crowded", t=kind)
+    for member in (owner, UserFactory(), UserFactory()):
+        SubscriptionFactory(room=room, user=member)
+
+    rooms = as_user(owner).get(f"/api/v1/{path}").json()[key]
+
+    assert [(r["name"], r["usersCount"]) for r in rooms if r["name"] == "crowded"] == [
+        ("crowded", 3)
+    ]
+
+
 def test_channels_create_makes_the_caller_owner_and_adds_members(as_user, owner):
     UserFactory(username="alice")
 

@@ -4,6 +4,9 @@ The reader handles frames in order, as Meteor does: a method's `result` (and the
 is sent before the next frame is looked at. Everything the server sends goes through one
 bounded queue and one writer task, so frames never interleave and a client that stops reading
 is cut off when its queue fills (REALTIME_SOCKET_QUEUE) rather than holding the hub back.
+When the server offers it (chat_project.workers), a frame for a socket with nothing queued and
+nothing being sent is written there and then, without waking the writer: the hub's fan-out then
+costs one write per socket. The order of frames, and the bytes, are the same either way.
 A heartbeat pings a quiet client and closes it if the pong does not come, and closes a
 connection whose login has expired.
 """
@@ -14,6 +17,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 SUPPORTED_VERSIONS = ("1", "pre2", "pre1")
 CLOSE = object()  # queued last: the writer closes the socket after what came before
+# The ASGI extension (scope["extensions"]) that writes a text frame at once, if it can:
+# `send_text_now(utf8: bytes) -> bool` (chat_project.workers.ChatWebSocketProtocol).
+SEND_TEXT_NOW = "chat.websocket.send_text_now"
 
 
 class Closed(Exception):
@@ -53,6 +60,9 @@ class Connection:
         self.rate_windows: dict[str, tuple[float, int]] = {}
         self.close_code = 1000
         self.tasks: list[asyncio.Task[Any]] = []
+        extensions = scope.get("extensions") or {}
+        self.send_now: Callable[[bytes], bool] | None = extensions.get(SEND_TEXT_NOW)
+        self.sending = False  # the writer holds a frame it has not finished sending
 
     def __repr__(self) -> str:
         return f"<Connection {self.id} user={self.user_id}>"
@@ -60,9 +70,16 @@ class Connection:
     # --- sending ----------------------------------------------------------------------------
 
     def push(self, item: Frame | str) -> None:
-        """Queues a frame (or DDP text) for the writer; a full queue disconnects the client."""
+        """Sends a frame (or DDP text) at once if the server can and nothing is ahead of it, else
+        queues it for the writer; a full queue disconnects the client."""
         if self.closed:
             return
+        if self.send_now is not None and not self.sending and self.queue.empty():
+            try:
+                if self.send_now(self.encoded(item)):
+                    return
+            except Exception:  # the writer's awaited send will meet the same trouble, and say so
+                logger.debug("realtime: immediate write to %r failed", self, exc_info=True)
         try:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
@@ -72,19 +89,30 @@ class Connection:
     def send_json(self, body: dict[str, Any]) -> None:
         self.push(dumps(body))
 
+    def text(self, item: Frame | str) -> str:
+        """What goes on the wire for a queued item: SockJS wraps DDP messages in an array."""
+        if isinstance(item, Frame):
+            return item.sockjs if self.sockjs else item.text
+        if self.sockjs and item not in ("o", "h") and not item.startswith("c["):
+            return "a" + dumps([item])
+        return item
+
+    def encoded(self, item: Frame | str) -> bytes:
+        if isinstance(item, Frame):
+            return item.sockjs_data if self.sockjs else item.data
+        return self.text(item).encode()
+
     async def writer(self) -> None:
         while True:
             item = await self.queue.get()
             if item is CLOSE:
                 await self.really_close()
                 return
-            if isinstance(item, Frame):
-                text = item.sockjs if self.sockjs else item.text
-            elif self.sockjs and item not in ("o", "h") and not item.startswith("c["):
-                text = "a" + dumps([item])
-            else:
-                text = item
-            await self._send({"type": "websocket.send", "text": text})
+            self.sending = True
+            try:
+                await self._send({"type": "websocket.send", "text": self.text(item)})
+            finally:
+                self.sending = False
 
     def abort(self, code: int, reason: str) -> None:
         """Closes at once, dropping whatever is still queued (for clients that fell behind)."""

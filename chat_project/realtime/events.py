@@ -86,6 +86,19 @@ def notify_logged(event: str, args: list[Any]) -> None:
     publish(stream(NOTIFY_LOGGED, event, args))
 
 
+def role_changed(*, user: Any, role: str, held: bool, scope: str | None = None) -> None:
+    """Rocket.Chat's roles-change on stream-notify-logged: a role given or taken, globally or
+    (`scope`: a room id) in one room."""
+    change: dict[str, Any] = {
+        "type": "added" if held else "removed",
+        "_id": role,
+        "u": {"_id": user.pk, "username": user.username, "name": user.name},
+    }
+    if scope is not None:
+        change["scope"] = scope
+    notify_logged("roles-change", [change])
+
+
 def memberships_changed(
     *, joined: Iterable[tuple[str, str]] = (), left: Iterable[tuple[str, str]] = ()
 ) -> None:
@@ -101,8 +114,11 @@ def room_gone(room_id: str) -> None:
     publish({"ctl": "room-gone", "rid": room_id})
 
 
-def logins_ended(*, token_ids: Iterable[int] = (), user_ids: Iterable[str] = ()) -> None:
-    """Login tokens revoked (or every token of these users): their sockets are closed."""
+def logins_ended(
+    *, token_ids: Iterable[int] = (), user_ids: Iterable[str] = (), origin: str | None = None
+) -> None:
+    """Login tokens revoked (or every token of these users): their sockets are closed, but for
+    `origin`, the connection that logged itself out (it stays up, signed out)."""
     token_ids, user_ids = list(token_ids), list(user_ids)
     if token_ids or user_ids:
-        publish({"ctl": "logout", "tokens": token_ids, "users": user_ids})
+        publish({"ctl": "logout", "tokens": token_ids, "users": user_ids, "origin": origin})

@@ -17,7 +17,7 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -36,22 +36,31 @@ def dumps(value: Any) -> str:
 
 
 class Frame:
-    """A `changed` frame, serialised once; its SockJS form is made on first demand."""
+    """A `changed` frame, serialised (and encoded to UTF-8) once; its SockJS form is made on
+    first demand."""
 
-    __slots__ = ("_sockjs", "text")
+    __slots__ = ("_sockjs", "_sockjs_data", "data", "text")
 
     def __init__(self, collection: str, event_name: str, args: list[Any]) -> None:
         fields = {"eventName": event_name, "args": args}
         self.text = dumps(
             {"msg": "changed", "collection": collection, "id": "id", "fields": fields}
         )
+        self.data = self.text.encode()
         self._sockjs: str | None = None
+        self._sockjs_data: bytes | None = None
 
     @property
     def sockjs(self) -> str:
         if self._sockjs is None:
             self._sockjs = "a" + dumps([self.text])
         return self._sockjs
+
+    @property
+    def sockjs_data(self) -> bytes:
+        if self._sockjs_data is None:
+            self._sockjs_data = self.sockjs.encode()
+        return self._sockjs_data
 
 
 class Subscription:
@@ -86,6 +95,8 @@ class Hub:
         self.redis_connected = asyncio.Event()
         self.on_login: list[Hook] = []  # presence signs users in and out here
         self.on_logout: list[Hook] = []
+        self.jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []  # run while it runs
+        self.job_tasks: list[asyncio.Task[None]] = []
         self.delivered = 0  # frames queued to sockets, for the benchmark
 
     # --- life -------------------------------------------------------------------------------
@@ -101,11 +112,17 @@ class Hub:
                 await asyncio.wait_for(self.redis_connected.wait(), timeout=2)
         else:
             loop = self.loop
-            self.stop_listening = bus.listen(
-                lambda raw: loop.call_soon_threadsafe(self.dispatch_raw, raw)
-            )
+
+            def hear(raw: str) -> None:  # called from whichever thread published
+                loop.call_soon_threadsafe(self.dispatch_raw, raw)
+
+            self.stop_listening = bus.listen(hear)
+        self.job_tasks = [asyncio.create_task(job()) for job in self.jobs]
 
     async def stop(self) -> None:
+        for job in self.job_tasks:
+            job.cancel()
+        self.job_tasks = []
         if self.task is not None:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -265,7 +282,10 @@ class Hub:
                 self.end_room_subscriptions(conn, rid)
         elif kind == "logout":
             tokens, users = set(event.get("tokens", ())), set(event.get("users", ()))
+            origin = event.get("origin")
             for conn in list(self.connections):
+                if conn.id == origin:
+                    continue
                 if conn.token_id in tokens or conn.user_id in users:
                     conn.end_login()
 
@@ -294,7 +314,10 @@ async def get_hub() -> Hub:
             _hub.stop_listening()
         _hub = None
     if _hub is None:
+        from chat_project.realtime import presence
+
         _hub = Hub()
+        presence.attach(_hub)
     await _hub.start()
     return _hub
 

@@ -244,7 +244,7 @@ def logout(call: Call, params: list[Any]) -> None:
     logged out too); the connection stays up, signed out."""
     if call.token_id is not None:
         LoginToken.objects.filter(pk=call.token_id).delete()
-        events.logins_ended(token_ids=[call.token_id])
+        events.logins_ended(token_ids=[call.token_id], origin=call.conn_id)
     call.logout = True
 
 
@@ -336,3 +336,6 @@ def notify_room(call: Call, params: list[Any]) -> None:
             args=[user.username, "user-typing" in activities],
             origin=call.conn_id,
         )
+
+
+from chat_project.realtime import presence, room_methods  # noqa: E402, F401
