@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
+
+from django.db.models.functions import Lower
 
 from chat_project.realtime import events
 from chat_project.realtime.events import NOTIFY_USER, stream
@@ -12,7 +15,10 @@ from rooms.serializers import epoch_ms, message_ddp_json, room_v1_json
 
 
 def room_ddp_json(room: Room) -> dict[str, Any]:
-    """room_v1_json with EJSON dates, as rooms-changed and rooms/get carry a room."""
+    """room_v1_json with EJSON dates, as rooms-changed and rooms/get carry a room. Counts the
+    members (one query) unless `users_count` is annotated already."""
+    if not hasattr(room, "users_count"):
+        room.users_count = Subscription.objects.filter(room=room).count()  # type: ignore[attr-defined]
     body = room_v1_json(room)
     body["ts"] = {"$date": epoch_ms(room.ts)}
     body["_updatedAt"] = {"$date": epoch_ms(room.updated_at)}
@@ -102,3 +108,53 @@ def room_changed(room: Room) -> None:
 
 def room_role_changed(*, room: Room, user: Any, role: str, held: bool) -> None:
     events.role_changed(user=user, role=role, held=held, scope=room.pk)
+
+
+EVERYONE = ("all", "here")
+
+
+def mentions_in(text: str) -> set[str]:
+    """The lowercased usernames a message mentions as `@name` (names as NAME_PATTERN allows)."""
+    from django.conf import settings
+
+    if "@" not in text:
+        return set()
+    pattern = re.compile(rf"(?<![\w@])@({settings.NAME_PATTERN})")
+    return {name.lower().rstrip(".") for name in pattern.findall(text)}
+
+
+def mentioned(message: Message, room: Room) -> None:
+    """Rocket.Chat's desktop notification (`<uid>/notification` on stream-notify-user) for each
+    member a new message mentions by name, or every member for @all and @here; never the
+    author. One query, and only for messages that mention someone."""
+    names = mentions_in(message.msg)
+    if not names:
+        return
+    members = Subscription.objects.filter(room=room).exclude(user_id=message.author_id)
+    if not names & set(EVERYONE):
+        members = members.annotate(lower=Lower("user__username")).filter(lower__in=names)
+    recipients = list(members.values_list("user_id", flat=True))
+    if not recipients:
+        return
+    author = message.author
+    sender = {
+        "_id": author.pk if author else None,
+        "username": author.username if author else None,
+        "name": author.name if author else None,
+    }
+    who = message.alias or (author.username if author else "")
+    notification = {
+        "title": f"#{room.name}",
+        "text": f"{who}: {message.msg}",
+        "payload": {
+            "_id": message.pk,
+            "rid": room.pk,
+            "sender": sender,
+            "type": room.t,
+            "name": room.name,
+            "message": {"msg": message.msg},
+        },
+    }
+    events.publish_many(
+        [stream(NOTIFY_USER, f"{uid}/notification", [notification]) for uid in recipients]
+    )

@@ -174,6 +174,7 @@ def insert_rooms(*, creator: User, rooms: list[Room], members: list[set[str]]) -
         usernames[creator.pk] = creator.username
         for room, user_ids in zip(rooms, members, strict=True):
             joined = {uid: usernames[uid] for uid in {creator.pk, *user_ids}}
+            room.users_count = len(joined)  # type: ignore[attr-defined]  # new: all its members
             notify.members_joined(room, joined, owner=creator.pk)
 
 
@@ -615,6 +616,7 @@ def send_message(
             raise
         Room.objects.filter(pk=room.pk).update(msgs=F("msgs") + 1, lm=ts, updated_at=ts)
         notify.message_saved(message)
+        notify.mentioned(message, room)
     return message
 
 

@@ -227,3 +227,32 @@ def test_sockets_of_a_process_that_died_stop_counting_after_the_ttl(settings, al
     presence.store().update([("touch", alice.pk, ("conn-of-a-dead-process",))], 0)  # long ago
     presence.sweep()
     assert presence.statuses([alice.pk]) == {alice.pk: "offline"}
+
+
+def test_one_subscription_may_watch_several_users_as_rocket_chats_web_client_does(alice, bob):
+    carol = UserFactory(username="carol")
+    alice_token, carol_token = issue_login_token(user=alice), issue_login_token(user=carol)
+
+    async def scenario():
+        async with DDPClient() as watcher:
+            await watcher.login_resume(carol_token)
+            sub_id = "watch"
+            params = ["", {"added": [alice.pk, bob.pk, "nobody-at-all"], "removed": []}]
+            await watcher.send(
+                {"msg": "sub", "id": sub_id, "name": "stream-user-presence", "params": params}
+            )
+            first = [
+                await watcher.changed("stream-user-presence", alice.pk),
+                await watcher.changed("stream-user-presence", bob.pk),
+            ]
+            await watcher.wait_for(lambda f: f.get("msg") == "ready" and sub_id in f["subs"])
+            async with DDPClient() as alices:
+                await alices.login_resume(alice_token)
+                online = await watcher.changed("stream-user-presence", alice.pk)
+            bad = await watcher.sub("stream-user-presence", "", expect="nosub")
+            return first, online, bad
+
+    first, online, bad = run(scenario())
+    assert [frame["fields"]["args"] for frame in first] == [[["alice", 0, ""]], [["bob", 0, ""]]]
+    assert online["fields"]["args"] == [["alice", 1, ""]]
+    assert bad["error"]["error"] == "error-invalid-params"

@@ -276,3 +276,46 @@ def test_roles_given_and_taken_are_announced_to_signed_in_users(api, bob, room):
         {"type": "added", "_id": "moderator", "u": who, "scope": room.pk}
     ]
     assert everywhere["fields"]["args"] == [{"type": "added", "_id": "bot", "u": who}]
+
+
+def test_a_mention_notifies_the_mentioned_member_only(api, alice, bob, room):
+    carol = UserFactory(username="carol")
+    SubscriptionFactory(room=room, user=carol)
+    alice_token = issue_login_token(user=alice)
+    bob_token, carol_token = issue_login_token(user=bob), issue_login_token(user=carol)
+
+    async def scenario():
+        async with DDPClient() as bobs, DDPClient() as carols:
+            await bobs.login_resume(bob_token)
+            await carols.login_resume(carol_token)
+            await bobs.sub("stream-notify-user", f"{bob.pk}/notification")
+            await carols.sub("stream-notify-user", f"{carol.pk}/notification")
+            for text in ("nothing for anyone", "hey @Bob, look"):
+                await rest(
+                    api, "post", "/api/v1/chat.postMessage", alice, alice_token,
+                    {"roomId": room.pk, "text": text},
+                )  # fmt: skip
+            notified = await bobs.changed("stream-notify-user", f"{bob.pk}/notification")
+            await carols.nothing_more(0.4)
+            await rest(
+                api, "post", "/api/v1/chat.postMessage", alice, alice_token,
+                {"roomId": room.pk, "text": "@all standup"},
+            )  # fmt: skip
+            everyone = await carols.changed("stream-notify-user", f"{carol.pk}/notification")
+            return notified, everyone
+
+    notified, everyone = run(scenario())
+    (notification,) = notified["fields"]["args"]
+    assert notification == {
+        "title": "#lobby",
+        "text": "alice: hey @Bob, look",
+        "payload": {
+            "_id": notification["payload"]["_id"],
+            "rid": room.pk,
+            "sender": {"_id": alice.pk, "username": "alice", "name": "Alice"},
+            "type": "c",
+            "name": "lobby",
+            "message": {"msg": "hey @Bob, look"},
+        },
+    }
+    assert everyone["fields"]["args"][0]["text"] == "alice: @all standup"

@@ -64,19 +64,29 @@ class Frame:
 
 
 class Subscription:
-    """One DDP `sub` of one connection. `room` is the room it is about, if any."""
+    """One DDP `sub` of one connection. `room` is the room it is about, if any. It hears the
+    event `event_name`, or each of `event_names` when given (one sub watching several users'
+    presence)."""
 
-    __slots__ = ("collection", "conn", "event_name", "id", "room")
+    __slots__ = ("collection", "conn", "event_name", "event_names", "id", "room")
 
     def __init__(
-        self, conn: Connection, sub_id: str, collection: str, event_name: str, room: str | None
+        self,
+        conn: Connection,
+        sub_id: str,
+        collection: str,
+        event_name: str,
+        room: str | None,
+        event_names: list[str] | None = None,
     ) -> None:
         self.conn, self.id = conn, sub_id
         self.collection, self.event_name, self.room = collection, event_name, room
+        self.event_names = event_names
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.collection, self.event_name)
+    def keys(self) -> list[tuple[str, str]]:
+        names = self.event_names if self.event_names is not None else [self.event_name]
+        return [(self.collection, name) for name in names]
 
 
 Hook = Callable[["Connection"], Awaitable[None]]
@@ -200,7 +210,8 @@ class Hub:
 
     def add_subscription(self, sub: Subscription, my_rooms: set[str] | None = None) -> None:
         sub.conn.subs[sub.id] = sub
-        self.by_key[sub.key].add(sub)
+        for key in sub.keys:
+            self.by_key[key].add(sub)
         if my_rooms is not None:
             self.my_rooms[sub] = set(my_rooms)
             for rid in my_rooms:
@@ -208,11 +219,12 @@ class Hub:
 
     def remove_subscription(self, sub: Subscription) -> None:
         sub.conn.subs.pop(sub.id, None)
-        subs = self.by_key.get(sub.key)
-        if subs is not None:
-            subs.discard(sub)
-            if not subs:
-                del self.by_key[sub.key]
+        for key in sub.keys:
+            subs = self.by_key.get(key)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self.by_key[key]
         for rid in self.my_rooms.pop(sub, ()):
             self.unroute_my(sub, rid)
 

@@ -37,6 +37,7 @@ class Call:
         self.conn_id, self.address = conn.id, conn.address
         self.user_id, self.username, self.token_id = conn.user_id, conn.username, conn.token_id
         self._user: User | None = None
+        self.params: list[Any] = []  # a subscription's parameters (streams.open_subscription)
         self.login: dict[str, Any] | None = None
         self.logout = False
         self.login_gone = False

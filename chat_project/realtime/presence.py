@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 ONLINE, AWAY, BUSY, OFFLINE = "online", "away", "busy", "offline"
 STATUSES = (ONLINE, AWAY, BUSY, OFFLINE)
+WATCH_MAX = 1000  # users one stream-user-presence subscription may watch
 CODES = {OFFLINE: 0, ONLINE: 1, AWAY: 2, BUSY: 3}  # Rocket.Chat's STATUS_MAP
 STATUS_TEXT_MAX_LENGTH = 120  # Rocket.Chat's normalizeStatusText
 INVALID_STATUS = "Valid status types include online, away, offline, and busy."
@@ -525,9 +526,24 @@ method("UserPresence:away", login=False)(connection_method(AWAY))
 @stream(USER_PRESENCE)
 def user_presence(call: Call, event_name: str) -> Grant:
     """`<uid>`: that user's status changes, [[username, code, statusText]], for any signed-in
-    user. (Rocket.Chat's web client subscribes with "" and {added, removed} lists of ids,
-    which streams.open_subscription does not pass on yet: that form is refused.)"""
+    user. Or, as Rocket.Chat's web client asks, "" with {"added": [uids]}: one subscription
+    watching those users (at most WATCH_MAX), each one's present status sent at once."""
     signed_in(call)
-    if not event_name:
-        raise errors.MeteorError("error-invalid-params", "Name the user to watch")
-    return Grant()
+    if event_name:
+        return Grant()
+    options = call.params[1] if len(call.params) > 1 else None
+    added = options.get("added") if isinstance(options, dict) else None
+    if (
+        not isinstance(added, list)
+        or len(added) > WATCH_MAX
+        or not all(isinstance(uid, str) for uid in added)
+    ):
+        raise errors.MeteorError("error-invalid-params", "Name the users to watch")
+    from accounts.models import User
+
+    names = dict(User.objects.filter(pk__in=added).values_list("pk", "username"))
+    shown = store().shown(list(names))
+    initial = [
+        (uid, [[username, CODES[shown[uid][0]], shown[uid][1]]]) for uid, username in names.items()
+    ]
+    return Grant(event_names=list(names), initial=initial)

@@ -21,7 +21,7 @@ from chat_project.realtime.events import (
     NOTIFY_USER,
     ROOM_MESSAGES,
 )
-from chat_project.realtime.hub import Subscription
+from chat_project.realtime.hub import Frame, Subscription
 from chat_project.realtime.methods import Call
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 class Grant:
     room: str | None = None  # the room the subscription is about (ended when access ends)
     my_rooms: set[str] | None = None  # for __my_messages__: the rooms it carries
+    event_names: list[str] | None = None  # several event names instead of the one asked for
+    initial: list[tuple[str, list[Any]]] | None = None  # (event name, args) to send at once
 
 
 Rule = Callable[[Call, str], Grant]
@@ -135,6 +137,7 @@ async def open_subscription(conn: Connection, sub_id: str, name: str, params: li
     if not isinstance(event_name, str) or len(event_name) > 200:
         raise errors.MeteorError("error-invalid-params", "Invalid event name")
     call = Call(conn, name)
+    call.params = params
     try:
         grant = await sync.run(rule, call, event_name)
     finally:
@@ -142,5 +145,7 @@ async def open_subscription(conn: Connection, sub_id: str, name: str, params: li
     assert conn.hub is not None
     if conn.closed or conn.user_id != call.user_id:
         raise refuse()  # logged out while the rule ran
-    sub = Subscription(conn, sub_id, name, event_name, grant.room)
+    sub = Subscription(conn, sub_id, name, event_name, grant.room, grant.event_names)
     conn.hub.add_subscription(sub, grant.my_rooms)
+    for initial_event, args in grant.initial or ():
+        conn.push(Frame(name, initial_event, args))
