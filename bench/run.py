@@ -137,6 +137,7 @@ class Result:
     p50_ms: list[float] = field(default_factory=list)
     p99_ms: list[float] = field(default_factory=list)
     errors: int = 0
+    drops: int = 0  # keep-alive connections closed by the server (see wrk)
     queries: int | None = None
     ceiling: str | None = None
     serving: str | None = None  # which server setup answered (None: the bare app)
@@ -454,8 +455,10 @@ def lua_script(
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(url: str, script: str, mode: Mode, seconds: int) -> tuple[float, float, float, int]:
-    """(requests/s, p50 ms, p99 ms, non-2xx answers and socket errors)."""
+def wrk(url: str, script: str, mode: Mode, seconds: int) -> tuple[float, float, float, int, int]:
+    """(requests/s, p50 ms, p99 ms, errors, drops). Errors: non-2xx answers, failed connects and
+    timeouts. Drops: keep-alive connections the server closed under a request (read and write
+    errors), as a worker recycled after gunicorn's max_requests does; a client retries those."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     out = subprocess.run(
@@ -489,9 +492,12 @@ def wrk(url: str, script: str, mode: Mode, seconds: int) -> tuple[float, float, 
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )
     errors = int(bad.group(1)) if bad else 0
+    drops = 0
     if socket_errors:
-        errors += sum(int(n) for n in socket_errors.groups())
-    return rps, percentile("50"), percentile("99"), errors
+        connect, read, write, timeout = (int(n) for n in socket_errors.groups())
+        errors += connect + timeout
+        drops = read + write
+    return rps, percentile("50"), percentile("99"), errors, drops
 
 
 def measure(result: Result, base: str, method: str, path: str, mode: Mode, **script: Any) -> Result:
@@ -509,15 +515,16 @@ def compare(
         wrk(base + path, lua, mode, mode.warmup)  # warm-up: connections, caches, JIT of nothing
     for run in range(mode.runs):
         for result, base in targets[run % len(targets) :] + targets[: run % len(targets)]:
-            rps, p50, p99, errors = wrk(base + path, lua, mode, mode.duration)
+            rps, p50, p99, errors, drops = wrk(base + path, lua, mode, mode.duration)
             result.rps.append(rps)
             result.p50_ms.append(p50)
             result.p99_ms.append(p99)
             result.errors += errors
+            result.drops += drops
     for result, _ in targets:
         served = f" [{result.serving}]" if result.serving and len(targets) > 1 else ""
         print(
-            f"  {result.name + served:<48} {result.phase:>5}  {statistics.median(result.rps):9.0f} req/s  p50 {statistics.median(result.p50_ms):6.2f} ms  p99 {statistics.median(result.p99_ms):7.2f} ms  errors {result.errors}"
+            f"  {result.name + served:<48} {result.phase:>5}  {statistics.median(result.rps):9.0f} req/s  p50 {statistics.median(result.p50_ms):6.2f} ms  p99 {statistics.median(result.p99_ms):7.2f} ms  errors {result.errors}  drops {result.drops}"
         )
     return [result for result, _ in targets]
 
@@ -552,6 +559,8 @@ class Tally:
     def __init__(self) -> None:
         self.seen: dict[tuple[int, bytes], set[int]] = defaultdict(set)  # (socket, phase) -> seqs
         self.latency_ms: dict[bytes, list[float]] = defaultdict(list)
+        # From the message's own `ts` (set in the server's transaction) to its arrival here.
+        self.from_ts_ms: dict[bytes, list[float]] = defaultdict(list)
         self.frames: dict[bytes, int] = defaultdict(int)
         # (phase, port, tenth of a second) -> frames, for the deliveries per second per process
         self.buckets: dict[tuple[bytes, int, int], int] = defaultdict(int)
@@ -639,6 +648,10 @@ class Subscriber(asyncio.Protocol):
             tally = self.tally
             tally.seen[(self.index, phase)].add(int(seq))
             tally.latency_ms[phase].append((now - float(sent)) * 1000)
+            ts = payload.find(b'"ts":{"$date":')
+            if ts >= 0:
+                ms = payload[ts + 14 : payload.index(b"}", ts)]
+                tally.from_ts_ms[phase].append(now * 1000 - int(ms))
             tally.frames[phase] += 1
             tally.buckets[(phase, self.port, int(now * 10))] += 1
             return
@@ -716,6 +729,7 @@ async def subscriber_loop(pipe: Any, sockets: list[tuple[int, str]], room: str) 
                         for phase in phases
                     },
                     "latency_ms": {p.decode(): v for p, v in tally.latency_ms.items()},
+                    "from_ts_ms": {p.decode(): v for p, v in tally.from_ts_ms.items()},
                     "buckets": [
                         (p.decode(), port, b, n) for (p, port, b), n in tally.buckets.items()
                     ],
@@ -752,6 +766,8 @@ class Realtime:
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     max_ms: float = 0.0
+    from_ts_p50_ms: float = 0.0  # the same from the message's `ts`, so without the REST request
+    from_ts_p99_ms: float = 0.0
     peak_per_process: list[float] = field(default_factory=list)  # best 1 s, each server process
     mean_per_process: list[float] = field(default_factory=list)  # over the phase's deliveries
     client_cpu: float = 0.0  # the busiest subscriber process's share of a core
@@ -905,6 +921,10 @@ def realtime_round(
             result.p50_ms = latencies[len(latencies) // 2]
             result.p99_ms = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
             result.max_ms = latencies[-1]
+        from_ts = sorted(v for t in tallies for v in t["from_ts_ms"].get(tag, ()))
+        if from_ts:
+            result.from_ts_p50_ms = from_ts[len(from_ts) // 2]
+            result.from_ts_p99_ms = from_ts[min(len(from_ts) - 1, int(len(from_ts) * 0.99))]
         for port in ports:
             buckets: dict[int, int] = defaultdict(int)
             for t in tallies:
@@ -1052,7 +1072,7 @@ def servings(workers: int) -> list[Serving]:
     ]
 
 
-ALTERNATIVE_THREADS = (2, 8)  # WEB_THREADS to compare with the default (which is skipped)
+ALTERNATIVE_THREADS = (2, 4, 8)  # WEB_THREADS to compare with the default (which is skipped)
 
 
 def run(mode: Mode, smoke: bool) -> int:
@@ -1244,6 +1264,7 @@ def report(results: list[Result], live: list[Realtime], mode: Mode, smoke: bool)
                 "p50_ms": med(r.p50_ms),
                 "p99_ms": med(r.p99_ms),
                 "errors": r.errors,
+                "drops": r.drops,
                 "queries": r.queries,
                 "ceiling": r.ceiling,
                 "ratio": round(med(r.rps) / med(ceiling.rps), 3)
@@ -1268,6 +1289,7 @@ def report(results: list[Result], live: list[Realtime], mode: Mode, smoke: bool)
                         "rps": med(r.rps),
                         "p99_ms": med(r.p99_ms),
                         "errors": r.errors,
+                        "drops": r.drops,
                         "ratio": round(med(r.rps) / best, 3) if best else None,
                     }
                     for n, r in mine.items()
@@ -1318,16 +1340,23 @@ def report(results: list[Result], live: list[Realtime], mode: Mode, smoke: bool)
             ratio = f", ×{cell['ratio']:.2f}" if cell["ratio"] is not None and n not in wsgi else ""
             cells.append(f"{cell['rps']:.0f} ({cell['p99_ms']:.0f} ms{ratio})")
         lines.append(f"| {row['endpoint']} | " + " | ".join(cells) + " |")
+    dropped = [f"{r.name} {r.phase} [{r.serving or 'bare'}] {r.drops}" for r in results if r.drops]
+    if dropped:
+        lines += [
+            "",
+            "Keep-alive connections the server closed under a request (a worker recycled after "
+            "max_requests; clients retry them): " + ", ".join(dropped) + ".",
+        ]
     lines += [
         "",
         f"Realtime: `{ROOM_STREAM}` subscribers of one room, half on each of two `manage.py serve --workers 1` processes, in {mode.clients} subscriber processes; messages sent over REST to both.",
         "",
-        "| subscribers | phase | sent (per s) | delivered / sent | p50 ms | p99 ms | max ms | deliveries/s per process: peak 1 s | mean | busiest subscriber process, CPU |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| subscribers | phase | sent (per s) | delivered / sent | p50 ms | p99 ms | max ms | p50 / p99 ms from the message's ts | deliveries/s per process: peak 1 s | mean | busiest subscriber process, CPU |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in live:
         lines.append(
-            f"| {r.subscribers} | {r.phase} | {r.sent} ({r.sent / r.seconds:.0f}) | {r.ratio:.4f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {' / '.join(f'{v:.0f}' for v in r.peak_per_process)} | {' / '.join(f'{v:.0f}' for v in r.mean_per_process)} | {r.client_cpu:.0%} |"
+            f"| {r.subscribers} | {r.phase} | {r.sent} ({r.sent / r.seconds:.0f}) | {r.ratio:.4f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.from_ts_p50_ms:.1f} / {r.from_ts_p99_ms:.1f} | {' / '.join(f'{v:.0f}' for v in r.peak_per_process)} | {' / '.join(f'{v:.0f}' for v in r.mean_per_process)} | {r.client_cpu:.0%} |"
         )
     (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

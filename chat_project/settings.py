@@ -256,8 +256,12 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 # --- the realtime API (websockets) ---------------------------------------------------------------
 
 # Threads per server process for the REST views (and, separately, for the sockets' database work).
-WEB_THREADS = env_int("WEB_THREADS", 8, minimum=1)
-REALTIME_THREADS = env_int("REALTIME_THREADS", 8, minimum=1)
+# Two, by measurement (`make bench`, README "Performance"): the views are CPU-bound under the GIL,
+# and 8 threads a process served the hot REST paths 8-16 % slower than gunicorn's sync workers.
+WEB_THREADS = env_int("WEB_THREADS", 2, minimum=1)
+# Each thread that has worked keeps a database connection (CONN_MAX_AGE): a process holds up to
+# WEB_THREADS + REALTIME_THREADS of them, which PostgreSQL's max_connections must allow for.
+REALTIME_THREADS = env_int("REALTIME_THREADS", 4, minimum=1)
 # Redis pub/sub channel the server processes share events on; one per database, so two
 # deployments (or test runs) sharing a Redis server do not hear each other.
 REALTIME_CHANNEL = env_str(

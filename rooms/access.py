@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.db.models import Exists, OuterRef, QuerySet
+
 from accounts.models import User
 from chat_project.errors import CannotAccessRoom, MessageNotFound, RoomArchived, RoomNotFound
 from permissions.checks import has_permission
@@ -15,25 +17,57 @@ from rooms.selectors import message_by_id
 ROOM_ID_SHAPE = re.compile(r"^[0-9A-Za-z]{1,34}$")
 
 
-def get_room(room_id: str) -> Room:
-    """The room with this id. Raises RoomNotFound."""
+def get_room(room_id: str, *, viewer: User | None = None) -> Room:
+    """The room with this id. Raises RoomNotFound. With a `viewer`, whether they are a member
+    comes in the same query, and is_member answers it without asking again."""
     if not ROOM_ID_SHAPE.match(room_id):
         raise RoomNotFound()
+    rooms = Room.objects.all() if viewer is None else with_membership(Room.objects.all(), viewer)
     try:
-        return Room.objects.get(pk=room_id)
+        room = rooms.get(pk=room_id)
     except Room.DoesNotExist:
         raise RoomNotFound() from None
+    return remember_membership(room, viewer)
+
+
+def with_membership(rooms: QuerySet[Room], viewer: User) -> QuerySet[Room]:
+    """`rooms` with whether `viewer` is a member of each, in the same query."""
+    membership = Subscription.objects.filter(room=OuterRef("pk"), user=viewer)
+    return rooms.annotate(viewer_is_member=Exists(membership))
+
+
+def remember_membership(room: Room, viewer: User | None) -> Room:
+    """Makes is_member answer from with_membership's annotation instead of asking again."""
+    if viewer is not None and hasattr(room, "viewer_is_member"):
+        room.known_membership = (viewer.pk, room.viewer_is_member)  # type: ignore[attr-defined]
+    return room
 
 
 def is_member(user: User, room: Room) -> bool:
+    known = known_membership(user, room)
+    if known is not None:
+        return known
     return Subscription.objects.filter(room=room, user=user).exists()
+
+
+def known_membership(user: User, room: Room) -> bool | None:
+    """Whether `user` is a member, as fetched with the room (get_room's viewer), or None."""
+    known = getattr(room, "known_membership", None)
+    if known is not None and known[0] == user.pk:
+        return bool(known[1])
+    return None
+
+
+def forget_membership(room: Room) -> None:
+    """Membership of `room` changed: what get_room fetched with it no longer holds."""
+    room.__dict__.pop("known_membership", None)
 
 
 def get_visible_room(user: User, room_id: str) -> Room:
     """The room with this id, if `user` may know that it exists: any public channel; a private
     group (or direct room) only to its members and to holders of view-room-administration.
     Raises RoomNotFound otherwise, exactly as for a room that does not exist."""
-    room = get_room(room_id)
+    room = get_room(room_id, viewer=user)
     if (
         room.t != Room.Type.CHANNEL
         and not is_member(user, room)
@@ -45,6 +79,8 @@ def get_visible_room(user: User, room_id: str) -> Room:
 
 def can_read_room(user: User, room: Room) -> bool:
     """Rocket.Chat's rule: a public channel to holders of view-c-room, any room to its members."""
+    if known_membership(user, room):  # fetched with the room: no query at all
+        return True
     if room.t == Room.Type.CHANNEL and has_permission(user, "view-c-room"):
         return True
     return is_member(user, room)

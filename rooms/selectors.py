@@ -178,12 +178,14 @@ def message_by_id(message_id: str) -> Message | None:
     )
 
 
-def room_by_id_or_name(value: str) -> Room | None:
+def room_by_id_or_name(value: str, rooms: QuerySet[Room] | None = None) -> Room | None:
     """Rocket.Chat's findOneByIdOrName: the room with this id, else the one with this name
-    (regardless of case, as names are unique). At most two queries."""
+    (regardless of case, as names are unique), from `rooms` (all by default). At most two
+    queries."""
     if not value or len(value) > 64 or "\x00" in value:
         return None
-    room = Room.objects.filter(pk=value).first()
+    rooms = Room.objects.all() if rooms is None else rooms
+    room = rooms.filter(pk=value).first()
     if room is None:
-        room = Room.objects.alias(lower=Lower("name")).filter(lower=value.lower()).first()
+        room = rooms.alias(lower=Lower("name")).filter(lower=value.lower()).first()
     return room

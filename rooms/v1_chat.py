@@ -39,6 +39,8 @@ from rooms.access import (
     check_access,
     get_room,
     is_member,
+    remember_membership,
+    with_membership,
 )
 from rooms.models import Message, Room
 from rooms.selectors import room_by_id_or_name
@@ -124,7 +126,10 @@ def room_for_channel(user: User, channel: str) -> Room:
     """chat.postMessage's room, found as Rocket.Chat's processWebhookMessage finds it: "#name"
     (or "#id"), a bare room id or name, or "@username" (a direct conversation; none exist yet).
     A room the caller may not read answers as if missing."""
-    room = None if channel.startswith("@") else room_by_id_or_name(channel.removeprefix("#"))
+    rooms = with_membership(Room.objects.all(), user)
+    room = None if channel.startswith("@") else room_by_id_or_name(channel.removeprefix("#"), rooms)
+    if room is not None:
+        remember_membership(room, user)
     if room is None or not can_read_room(user, room):
         raise invalid_channel()
     return room

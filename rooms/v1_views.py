@@ -37,7 +37,7 @@ from chat_project.v1 import (
     v1_failure,
 )
 from permissions.checks import has_permission
-from rooms.access import can_read_room, is_member
+from rooms.access import can_read_room, is_member, remember_membership, with_membership
 from rooms.models import Room, Subscription
 from rooms.selectors import (
     channel_history,
@@ -93,9 +93,12 @@ class RoomView(V1View):
                 'The parameter "roomId" or "roomName" is required',
                 "error-roomid-param-not-provided",
             )
-        rooms = with_member_counts(Room.objects.filter(t=self.kind.t))
+        user = user_of(self.request)
+        rooms = with_membership(with_member_counts(Room.objects.filter(t=self.kind.t)), user)
         room = rooms.filter(pk=room_id).first() if room_id else rooms.filter(name=room_name).first()
-        if room is None or (self.kind is GROUPS and not is_member(user_of(self.request), room)):
+        if room is not None:
+            remember_membership(room, user)
+        if room is None or (self.kind is GROUPS and not is_member(user, room)):
             raise v1_error(
                 'The required "roomId" or "roomName" param provided does not match any '
                 + self.kind.noun,
