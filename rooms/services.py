@@ -58,8 +58,16 @@ def join_room(*, user: User, room: Room) -> None:
     if room.archived:
         raise RoomArchived()
     # get_or_create inserts inside a savepoint and, when a racing request won, reads its row:
-    # the unique constraint decides, so two joins at once still leave one membership.
-    _, created = Subscription.objects.get_or_create(room=room, user=user)
+    # the unique constraint decides, so two joins at once still leave one membership. If a
+    # racing leave deletes that row before it is read, get_or_create re-raises the conflict:
+    # the membership is then simply not there, and the next attempt makes it.
+    for attempt in range(3):
+        try:
+            _, created = Subscription.objects.get_or_create(room=room, user=user)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
     forget_membership(room)
     if created:
         notify.members_joined(room, {user.pk: user.username})
