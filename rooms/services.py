@@ -665,7 +665,7 @@ def insert_counted_message(*, user: User, room: Room, text: str, fields: dict[st
     INSERT takes that time; the statement commits or fails as a whole. For our own ids only,
     which never collide (a client's id may be taken: send_message checks it the long way)."""
     message = Message(room=room, author=user, msg=text, **fields)
-    parameters = {
+    parameters: dict[str, Any] = {
         "now": now_ms(),
         "room": room.pk,
         "id": message.pk,
