@@ -313,6 +313,19 @@ def test_cache_outage_serves_reads_unlimited_and_refuses_logins(server, redis_se
         assert "X-Ratelimit-Limit" not in headers  # fails open: served, uncounted
         assert elapsed < 5
 
+        # Presence lives in Redis: user objects show everyone offline meanwhile, and the
+        # presence endpoints say they are unavailable; posting works (its live event is lost).
+        status, _, me, _ = call(server, "/api/v1/me", token=member)
+        assert (status, me["status"]) == (200, "offline")
+        assert_service_unavailable(
+            call(server, "/api/v1/users.getPresence", token=member), within=5
+        )
+        status, _, sent, _ = call(
+            server, "/api/v1/chat.postMessage", data={"channel": "#general", "text": "still here"},
+            token=member,
+        )  # fmt: skip
+        assert status == 200, sent
+
         answer = call(server, "/api/login", data={"user": "faulty", "password": USER_PASSWORD})
         assert_service_unavailable(answer, within=5)  # fails closed: no unguarded logins
         assert answer[2]["message"] == "Logging in is unavailable for a moment. Try again shortly."

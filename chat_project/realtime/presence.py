@@ -25,13 +25,14 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 
-from chat_project.errors import ApiError
+from chat_project.errors import ApiError, ServiceUnavailable
 from chat_project.realtime import bus, errors, events, sync
 from chat_project.realtime.events import NOTIFY_LOGGED, USER_PRESENCE
 from chat_project.realtime.methods import Call, method, param
@@ -404,7 +405,8 @@ def set_status(*, user_id: str, status: str | None = None, text: str | None = No
     if status is not None and status not in STATUSES:
         raise ApiError(INVALID_STATUS, error_type="error-invalid-status")
     note = None if text is None else text.strip()[:STATUS_TEXT_MAX_LENGTH]
-    update([("choose", user_id, (status, note))])
+    with store_reachable():
+        update([("choose", user_id, (status, note))])
 
 
 def set_connection_status(*, user_id: str, conn_id: str, status: str) -> bool:
@@ -415,24 +417,45 @@ def set_connection_status(*, user_id: str, conn_id: str, status: str) -> bool:
 
 def presence_of(user_id: str) -> Presence:
     """One user's presence, worked out afresh (announcing a change a sweep has not seen yet)."""
-    (result,) = update([("read", user_id, ())])
+    with store_reachable():
+        (result,) = update([("read", user_id, ())])
     assert result is not None
     return result
 
 
 def statuses(user_ids: Iterable[str]) -> dict[str, str]:
-    """The status of each user, by id, in one call to the store (for lists of users)."""
-    return {uid: status for uid, (status, _) in store().shown(list(user_ids)).items()}
+    """The status of each user, by id, in one call to the store (for lists of users). While
+    Redis cannot be reached everyone shows as offline, so that user objects are still served."""
+    ids = list(user_ids)
+    try:
+        return {uid: status for uid, (status, _) in store().shown(ids).items()}
+    except Exception:
+        logger.warning("presence unavailable (Redis unreachable); showing offline", exc_info=True)
+        return dict.fromkeys(ids, OFFLINE)
 
 
 def not_offline() -> dict[str, tuple[str, str]]:
     """(status, text) of every user who is not offline, by id."""
-    return store().not_offline()
+    with store_reachable():
+        return store().not_offline()
 
 
 def changed_since(since: float) -> list[str]:
     """Users whose status changed at or after `since` (unix time; the last 10 minutes kept)."""
-    return store().changed_since(since)
+    with store_reachable():
+        return store().changed_since(since)
+
+
+@contextmanager
+def store_reachable() -> Iterator[None]:
+    """The presence endpoints' answer while Redis cannot be reached: a 503, not a 500."""
+    try:
+        yield
+    except ApiError:
+        raise
+    except Exception:
+        logger.warning("presence unavailable (Redis unreachable)", exc_info=True)
+        raise ServiceUnavailable("Presence is unavailable for a moment.") from None
 
 
 # --- the hub's side: connections signing in and out, and the refresh task --------------------
