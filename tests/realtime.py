@@ -214,6 +214,18 @@ async def in_thread(func: Any, *args: Any) -> Any:
     return await asyncio.to_thread(call)
 
 
+def rest(api: Any, method: str, path: str, user: Any, token: str, body: Any = None) -> Any:
+    """A REST call (DRF's APIClient) as `user` with `token`, made from a worker thread."""
+    headers = {"HTTP_X_AUTH_TOKEN": token, "HTTP_X_USER_ID": user.pk}
+
+    def call() -> Any:
+        if method == "get":
+            return api.get(path, body or {}, **headers)
+        return api.post(path, body or {}, format="json", **headers)
+
+    return in_thread(call)
+
+
 class BusTap:
     """Records the events published on the bus, as the hubs receive them: on the Redis channel
     with REDIS_URL, from the in-process bus without it."""

@@ -9,7 +9,7 @@ import pytest
 from accounts.tokens import issue_login_token
 from chat_project.realtime import presence
 from tests.factories import UserFactory
-from tests.realtime import DDPClient, in_thread, run
+from tests.realtime import DDPClient, rest, run
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # roles kept
 
@@ -31,18 +31,6 @@ def alice(db):
 @pytest.fixture
 def bob(db):
     return UserFactory(username="bob", name="Bob")
-
-
-def rest(api, method, path, user, token, body=None):
-    """A REST call from a worker thread (the test's event loop may not touch the ORM)."""
-    headers = {"HTTP_X_AUTH_TOKEN": token, "HTTP_X_USER_ID": user.pk}
-
-    def call():
-        if method == "get":
-            return api.get(path, body or {}, **headers)
-        return api.post(path, body or {}, format="json", **headers)
-
-    return in_thread(call)
 
 
 async def user_status(ddp):

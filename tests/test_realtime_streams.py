@@ -10,7 +10,7 @@ from accounts.tokens import issue_login_token
 from chat_project.realtime import events
 from rooms.models import Room
 from tests.factories import RoomFactory, SubscriptionFactory, UserFactory
-from tests.realtime import BusTap, DDPClient, SocketClosed, in_thread, run
+from tests.realtime import BusTap, DDPClient, SocketClosed, rest, run
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -31,18 +31,6 @@ def room(alice, bob):
     SubscriptionFactory(room=room, user=alice)
     SubscriptionFactory(room=room, user=bob)
     return room
-
-
-def rest(api, method, path, user, token, body=None):
-    """A REST call made from a worker thread (the test's event loop may not touch the ORM)."""
-    headers = {"HTTP_X_AUTH_TOKEN": token, "HTTP_X_USER_ID": user.pk}
-
-    def call():
-        if method == "get":
-            return api.get(path, body or {}, **headers)
-        return api.post(path, body or {}, format="json", **headers)
-
-    return in_thread(call)
 
 
 def test_a_message_posted_over_rest_reaches_room_and_my_messages_subscribers(api, alice, bob, room):

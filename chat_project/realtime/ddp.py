@@ -24,8 +24,6 @@ from typing import Any
 from django.conf import settings
 
 from chat_project.ids import random_id
-from chat_project.realtime import sync
-from chat_project.realtime.errors import MeteorError
 from chat_project.realtime.hub import Frame, Hub, dumps, get_hub
 
 logger = logging.getLogger(__name__)
@@ -35,10 +33,6 @@ CLOSE = object()  # queued last: the writer closes the socket after what came be
 # The ASGI extension (scope["extensions"]) that writes a text frame at once, if it can:
 # `send_text_now(utf8: bytes) -> bool` (chat_project.workers.ChatWebSocketProtocol).
 SEND_TEXT_NOW = "chat.websocket.send_text_now"
-
-
-class Closed(Exception):
-    pass
 
 
 class Connection:
@@ -283,6 +277,3 @@ def client_address(scope: dict[str, Any]) -> str:
 
 async def serve(scope: dict[str, Any], receive: Any, send: Any, *, sockjs: bool) -> None:
     await Connection(scope, receive, send, sockjs=sockjs).serve()
-
-
-__all__ = ["Closed", "Connection", "MeteorError", "serve", "sync"]
