@@ -98,9 +98,11 @@ def members_left(room: Room, user_ids: Iterable[str], *, room_gone: bool = False
 
 
 def room_changed(room: Room) -> None:
-    """The room's settings changed: each member's rooms-changed says so (one query)."""
+    """The room's settings changed: each member's rooms-changed says so (one query: the
+    members, whose number is the room's member count)."""
+    member_ids = list(Subscription.objects.filter(room=room).values_list("user_id", flat=True))
+    room.users_count = len(member_ids)  # type: ignore[attr-defined]
     body = room_ddp_json(room)
-    member_ids = Subscription.objects.filter(room=room).values_list("user_id", flat=True)
     events.publish_many(
         [stream(NOTIFY_USER, f"{uid}/rooms-changed", ["updated", body]) for uid in member_ids]
     )

@@ -34,6 +34,16 @@ def admin(db) -> User:
 
 
 @pytest.fixture
+def alice(db) -> User:
+    return UserFactory(username="alice", name="Alice")
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return UserFactory(username="bob", name="Bob")
+
+
+@pytest.fixture
 def auth_headers() -> Callable[[User], dict[str, str]]:
     """The Rocket.Chat header pair for a fresh token of `user`, as APIClient keyword args."""
 

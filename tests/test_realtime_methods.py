@@ -62,16 +62,6 @@ async def follow_user(ddp, uid):
 
 
 @pytest.fixture
-def alice(db):
-    return UserFactory(username="alice", name="Alice")
-
-
-@pytest.fixture
-def bob(db):
-    return UserFactory(username="bob", name="Bob")
-
-
-@pytest.fixture
 def carol(db):
     """In no room."""
     return UserFactory(username="carol", name="Carol")

@@ -23,16 +23,6 @@ def fresh_presence():
     presence.reset_local_store()
 
 
-@pytest.fixture
-def alice(db):
-    return UserFactory(username="alice", name="Alice")
-
-
-@pytest.fixture
-def bob(db):
-    return UserFactory(username="bob", name="Bob")
-
-
 async def user_status(ddp):
     frame = await ddp.changed(LOGGED, "user-status")
     return frame["fields"]["args"]

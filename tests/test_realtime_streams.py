@@ -16,16 +16,6 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
-def alice(db):
-    return UserFactory(username="alice", name="Alice")
-
-
-@pytest.fixture
-def bob(db):
-    return UserFactory(username="bob", name="Bob")
-
-
-@pytest.fixture
 def room(alice, bob):
     room = RoomFactory(name="lobby", t=Room.Type.CHANNEL)
     SubscriptionFactory(room=room, user=alice)
