@@ -83,6 +83,28 @@ def save(driver):
     assert not errors, errors
 
 
+def log_in(driver, base_url, username, password):
+    """Signs in on the admin's login page and waits for the page the browser lands on: a click
+    returns before the navigation it starts has finished, so reading the title at once races it."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    driver.get(f"{base_url}/admin/login/?next=/admin/")
+    driver.find_element("name", "username").send_keys(username)
+    driver.find_element("name", "password").send_keys(password)
+    driver.find_element("css selector", "input[type=submit]").click()
+    try:
+        WebDriverWait(driver, 15).until(
+            lambda d: (
+                "Site administration" in d.title or d.find_elements("css selector", ".errornote")
+            )
+        )
+    except TimeoutException:
+        pytest.fail(f"no admin index after signing in: {driver.title!r} at {driver.current_url}")
+    errors = [e.text for e in driver.find_elements("css selector", ".errornote")]
+    assert not errors, errors
+
+
 def create_rooms(base_url, headers, name):
     request = urllib.request.Request(
         f"{base_url}/api/bulk/createRoom",
@@ -102,11 +124,7 @@ def test_a_role_granted_and_revoked_in_the_admin_rules_the_api(live_server, brow
     headers = {"X-Auth-Token": issue_login_token(user=planner), "X-User-Id": planner.pk}
     assert create_rooms(live_server.url, headers, "before") == 403
 
-    browser.get(f"{live_server.url}/admin/")
-    browser.find_element("name", "username").send_keys("root")
-    browser.find_element("name", "password").send_keys("correct horse battery staple")
-    browser.find_element("css selector", "input[type=submit]").click()
-    assert "Site administration" in browser.title
+    log_in(browser, live_server.url, "root", "correct horse battery staple")
 
     browser.get(f"{live_server.url}/admin/permissions/role/add/")
     browser.find_element("name", "name").send_keys("planners")
