@@ -11,12 +11,13 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import LoginToken, User
+from chat_project import access_cache
 
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 # last_used_at is a hint for administrators, not an audit log: refresh it at most this often, so
@@ -52,9 +53,8 @@ def verify_login_token(secret: str, *, user_id: str | None = None) -> LoginToken
         return None
     digest = token_digest(secret)
     now = timezone.now()
-    try:
-        token = LoginToken.objects.select_related("user").get(digest=digest, expires_at__gt=now)
-    except LoginToken.DoesNotExist:
+    token = live_token(digest, now)
+    if token is None:
         return None
     if not token.user.is_active:
         return None
@@ -65,7 +65,36 @@ def verify_login_token(secret: str, *, user_id: str | None = None) -> LoginToken
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         LoginToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+        keep_token(token)
     return token
+
+
+def live_token(digest: str, now: datetime) -> LoginToken | None:
+    """The unexpired token with this digest, its user loaded: from the access cache, or one
+    query (whose answer is then kept)."""
+    kept = access_cache.get(("token", digest))
+    if kept is not None:
+        token = access_cache.rebuild(LoginToken, kept[0])
+        token.user = access_cache.rebuild(User, kept[1])
+        return token if token.expires_at > now else None
+    read_under = access_cache.generation()
+    try:
+        token = LoginToken.objects.select_related("user").get(digest=digest, expires_at__gt=now)
+    except LoginToken.DoesNotExist:
+        return None
+    keep_token(token, read_under)
+    return token
+
+
+def keep_token(token: LoginToken, read_under: str | None = None) -> None:
+    """Keeps the token and its user; without `read_under`, only over an entry that still counts
+    (a refreshed last_used_at)."""
+    if read_under is None:
+        if access_cache.get(("token", token.digest)) is None:
+            return
+        read_under = access_cache.generation()
+    snapshot = (access_cache.snapshot(token), access_cache.snapshot(token.user))
+    access_cache.remember(("token", token.digest), snapshot, read_under)
 
 
 def revoke_login_token(*, token: LoginToken) -> None:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 
+from chat_project import access_cache
 from chat_project.errors import (
     BodyTooLarge,
     InvalidParams,
@@ -43,7 +44,8 @@ class ApiEnvelopeMiddleware:
         api = is_api_request(request)
 
         refusal = self.refuse_body(request) if api else None
-        response = refusal or self.get_response(request)
+        with access_cache.request_scope():  # the access cache's generation: one read a request
+            response = refusal or self.get_response(request)
 
         if api:
             if response.status_code >= 400 and not getattr(response, "is_api_error", False):

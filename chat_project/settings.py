@@ -283,6 +283,16 @@ REALTIME_SEND_RATE = env_rate("REALTIME_SEND_RATE", "5/s")
 # sweep (every live process sweeps as often) announces their users offline. Without REDIS_URL,
 # kept in the one server process's memory.
 PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 60, minimum=3)
+# Login tokens with their users, and rooms with the caller's membership, kept in each process
+# for at most this long while nothing they come from has been written (chat_project/
+# access_cache.py says how every process learns of a write). 0 turns it off, the default without
+# REDIS_URL, where no process can tell another of a write.
+ACCESS_CACHE_SECONDS = env_int("ACCESS_CACHE_SECONDS", 30 if REDIS_URL else 0, minimum=0)
+ACCESS_CACHE_ENTRIES = env_int("ACCESS_CACHE_ENTRIES", 20_000, minimum=1)
+# Where the generation lives: Redis, shared by every process, or this process alone (the tests'
+# in-process mode; only right for a single process).
+ACCESS_CACHE_GENERATION = "redis" if REDIS_URL else "local"
+ACCESS_CACHE_KEY = "chat:access-generation:" + str(_database["NAME"]).rsplit("/", 1)[-1]
 
 
 # --- Django --------------------------------------------------------------------------------------

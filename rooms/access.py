@@ -7,6 +7,7 @@ import re
 from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import User
+from chat_project import access_cache
 from chat_project.errors import CannotAccessRoom, MessageNotFound, RoomArchived, RoomNotFound
 from permissions.checks import has_permission
 from rooms.models import Message, Room, Subscription
@@ -15,18 +16,34 @@ from rooms.selectors import message_by_id
 # Room ids are Meteor ids, "GENERAL", or two of them side by side; anything else names no room
 # and is refused before it reaches the database (NUL bytes and the like included).
 ROOM_ID_SHAPE = re.compile(r"^[0-9A-Za-z]{1,34}$")
+# What every send moves on, so never kept: a kept room reads them from the database if asked.
+COUNTERS = frozenset({"msgs", "lm", "updated_at"})
 
 
 def get_room(room_id: str, *, viewer: User | None = None) -> Room:
     """The room with this id. Raises RoomNotFound. With a `viewer`, whether they are a member
-    comes in the same query, and is_member answers it without asking again."""
+    comes in the same query, and is_member answers it without asking again; both are kept in
+    the access cache, all but the room's counters."""
     if not ROOM_ID_SHAPE.match(room_id):
         raise RoomNotFound()
-    rooms = Room.objects.all() if viewer is None else with_membership(Room.objects.all(), viewer)
+    if viewer is None:
+        try:
+            return Room.objects.get(pk=room_id)
+        except Room.DoesNotExist:
+            raise RoomNotFound() from None
+    key = ("room", room_id, viewer.pk)
+    kept = access_cache.get(key)
+    if kept is not None:
+        room = access_cache.rebuild(Room, kept[0], leave_out=COUNTERS)
+        room.viewer_is_member = kept[1]  # type: ignore[attr-defined]
+        return remember_membership(room, viewer)
+    read_under = access_cache.generation()
     try:
-        room = rooms.get(pk=room_id)
+        room = with_membership(Room.objects.all(), viewer).get(pk=room_id)
     except Room.DoesNotExist:
         raise RoomNotFound() from None
+    snapshot = (access_cache.snapshot(room, leave_out=COUNTERS), room.viewer_is_member)  # type: ignore[attr-defined]
+    access_cache.remember(key, snapshot, read_under)
     return remember_membership(room, viewer)
 
 

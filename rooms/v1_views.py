@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.serializers import user_brief
 from chat_project import schema as api
+from chat_project.errors import RoomNotFound
 from chat_project.fields import TimestampField
 from chat_project.timestamps import iso_ms
 from chat_project.v1 import (
@@ -37,7 +38,13 @@ from chat_project.v1 import (
     v1_failure,
 )
 from permissions.checks import has_permission
-from rooms.access import can_read_room, is_member, remember_membership, with_membership
+from rooms.access import (
+    can_read_room,
+    get_room,
+    is_member,
+    remember_membership,
+    with_membership,
+)
 from rooms.models import Room, Subscription
 from rooms.selectors import (
     channel_history,
@@ -83,9 +90,11 @@ def user_of(request: Request) -> User:
 class RoomView(V1View):
     kind: Kind = CHANNELS
 
-    def find_room(self, *, checked_archived: bool = True) -> Room:
+    def find_room(self, *, checked_archived: bool = True, counted: bool = True) -> Room:
         """The room named by `roomId` or `roomName`, of this view's kind and, for groups, one
-        the caller is in; Rocket.Chat's findChannelByIdOrName / findPrivateGroupByIdOrName."""
+        the caller is in; Rocket.Chat's findChannelByIdOrName / findPrivateGroupByIdOrName.
+        With `counted`, its `users_count` too; without, a room named by id comes from get_room
+        (and so usually from the access cache)."""
         params = self.params()
         room_id, room_name = text_param(params, "roomId"), text_param(params, "roomName")
         if not room_id and not room_name:
@@ -94,10 +103,20 @@ class RoomView(V1View):
                 "error-roomid-param-not-provided",
             )
         user = user_of(self.request)
-        rooms = with_membership(with_member_counts(Room.objects.filter(t=self.kind.t)), user)
-        room = rooms.filter(pk=room_id).first() if room_id else rooms.filter(name=room_name).first()
-        if room is not None:
-            remember_membership(room, user)
+        room: Room | None
+        if room_id and not counted:
+            try:
+                room = get_room(room_id, viewer=user)
+            except RoomNotFound:
+                room = None
+            if room is not None and room.t != self.kind.t:
+                room = None
+        else:
+            rooms = with_membership(with_member_counts(Room.objects.filter(t=self.kind.t)), user)
+            named = rooms.filter(pk=room_id) if room_id else rooms.filter(name=room_name)
+            room = named.first()
+            if room is not None:
+                remember_membership(room, user)
         if room is None or (self.kind is GROUPS and not is_member(user, room)):
             raise v1_error(
                 'The required "roomId" or "roomName" param provided does not match any '
@@ -217,7 +236,7 @@ class HistoryView(RoomView):
     `offset`; newest first."""
 
     def get(self, request: Request) -> Response:
-        room = self.find_room(checked_archived=False)
+        room = self.find_room(checked_archived=False, counted=False)
         if not can_read_room(user_of(request), room):
             raise forbidden()
         query = HistoryQuery(data=request.query_params)

@@ -10,6 +10,14 @@ from tests.factories import MessageFactory, RoomFactory, SubscriptionFactory, Us
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def access_cache_off(settings):
+    """The counts of a request that finds nothing kept (the first with a token, in a room):
+    tests/test_access_cache.py counts what a kept token and room save."""
+    settings.ACCESS_CACHE_SECONDS = 0
+
+
 PASSWORD = "correct horse battery staple"
 
 

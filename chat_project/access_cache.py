@@ -1,0 +1,250 @@
+"""What nearly every request asks the database before its work, kept in each server process: a
+login token with its user, and a room with whether the caller is a member of it.
+
+They change rarely and are read on every call: asking each time was two of a hot endpoint's
+three statements. One shared value keeps a kept answer right, the generation (a random string,
+in Redis with REDIS_URL):
+
+- every statement that writes a table these answers come from (users, their roles, login tokens,
+  rooms, memberships and their roles, roles and permissions) replaces the generation as it runs
+  and again once its transaction commits, whoever made it: a service, the admin, a bulk update,
+  raw SQL (`watch_writes` is a database execute wrapper on every connection). Writes no answer
+  depends on leave it alone: a room's message counters (moved by every send, and never kept:
+  a kept room loads them fresh when asked), a token's last_used_at, a new token;
+- an answer is used only while the generation it was read under is current, and the generation
+  is read once per request (one Redis GET), so a request that starts after a change was answered
+  sees it, on every process;
+- an answer is also forgotten ACCESS_CACHE_SECONDS after it was read. That bounds what a change
+  made behind Django's back (psql) or a replacement lost while Redis was unreachable can hide.
+  While Redis is unreachable nothing is kept: every request asks the database.
+
+Without REDIS_URL it is off by default (ACCESS_CACHE_SECONDS=0): a generation held in one
+process cannot reach another, and without Redis nothing says how many processes there are.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=models.Model)
+
+# The tables kept answers are read from.
+WATCHED = frozenset(
+    {
+        "accounts_user",
+        "accounts_user_roles",
+        "accounts_logintoken",
+        "rooms_room",
+        "rooms_subscription",
+        "rooms_subscription_roles",
+        "permissions_role",
+        "permissions_permission",
+        "permissions_permission_roles",
+    }
+)
+# Columns an UPDATE may set without changing any kept answer.
+HARMLESS_COLUMNS = {
+    "rooms_room": frozenset({"msgs", "lm", "updated_at"}),
+    "accounts_logintoken": frozenset({"last_used_at"}),
+}
+# A new login token changes nothing kept (nothing is kept about tokens that do not exist).
+HARMLESS_INSERTS = frozenset({"accounts_logintoken"})
+
+_WRITE = re.compile(r'\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+_SET_CLAUSE = re.compile(r"\bSET\b(.*?)(?:\bWHERE\b|\bRETURNING\b|$)", re.IGNORECASE | re.DOTALL)
+_ASSIGNED = re.compile(r'(?:^|,)\s*"?(\w+)"?\s*=', re.DOTALL)
+
+# After Redis fails, leave it alone this long (a request must not wait on it again and again).
+REDIS_PAUSE_SECONDS = 1.0
+
+_clock = time.monotonic
+
+_lock = threading.Lock()
+_entries: OrderedDict[Any, tuple[str, float, Any]] = OrderedDict()
+_local_generation = secrets.token_hex(8)
+_last_seen: str | None = None
+_redis_down_until = 0.0
+_UNREAD: Any = object()
+# Within request_scope(): the request's generation, read at most once ([_UNREAD] until then).
+_scoped: ContextVar[list[Any] | None] = ContextVar("access_cache_generation", default=None)
+
+
+def enabled() -> bool:
+    return settings.ACCESS_CACHE_SECONDS > 0
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """One generation for the whole of a request: read when first needed, then reused."""
+    reset = _scoped.set([_UNREAD])
+    try:
+        yield
+    finally:
+        _scoped.reset(reset)
+
+
+def generation() -> str | None:
+    """The current generation, or None when nothing may be kept now (off, or Redis away)."""
+    if not enabled():
+        return None
+    scoped = _scoped.get()
+    if scoped is not None and scoped[0] is not _UNREAD:
+        return scoped[0]
+    current = _read_generation()
+    if scoped is not None:
+        scoped[0] = current
+    global _last_seen
+    if current != _last_seen:
+        with _lock:
+            _entries.clear()  # none of them can count again
+            _last_seen = current
+    return current
+
+
+def get(key: Any) -> Any:
+    """What was kept under `key`, if it still counts; else None."""
+    current = generation()
+    if current is None:
+        return None
+    with _lock:
+        entry = _entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] != current or entry[1] < _clock():
+            del _entries[key]
+            return None
+        _entries.move_to_end(key)
+        return entry[2]
+
+
+def remember(key: Any, value: Any, read_under: str | None) -> None:
+    """Keeps `value` under `key`, as read while `read_under` (generation()) was current."""
+    if read_under is None:
+        return
+    with _lock:
+        _entries[key] = (read_under, _clock() + settings.ACCESS_CACHE_SECONDS, value)
+        _entries.move_to_end(key)
+        while len(_entries) > settings.ACCESS_CACHE_ENTRIES:
+            _entries.popitem(last=False)
+
+
+def forget_everything() -> None:
+    """Replaces the generation: no answer kept anywhere counts any more."""
+    global _local_generation, _redis_down_until
+    with _lock:
+        _entries.clear()
+    scoped = _scoped.get()
+    if scoped is not None:
+        scoped[0] = _UNREAD
+    if settings.ACCESS_CACHE_GENERATION == "local":
+        _local_generation = secrets.token_hex(8)
+        return
+    if not enabled() or _clock() < _redis_down_until:
+        return
+    try:
+        _redis().set(settings.ACCESS_CACHE_KEY, secrets.token_hex(8))
+    except Exception as exc:  # any Redis failure: stop keeping, say so
+        _redis_down_until = _clock() + REDIS_PAUSE_SECONDS
+        logger.warning("access cache: could not replace the generation in Redis: %s", exc)
+
+
+def _read_generation() -> str | None:
+    global _redis_down_until
+    if settings.ACCESS_CACHE_GENERATION == "local":
+        return _local_generation
+    if _clock() < _redis_down_until:
+        return None
+    try:
+        client = _redis()
+        value = client.get(settings.ACCESS_CACHE_KEY)
+        if value is None:  # a fresh (or flushed) Redis: start a generation no entry was read under
+            client.set(settings.ACCESS_CACHE_KEY, secrets.token_hex(8), nx=True)
+            value = client.get(settings.ACCESS_CACHE_KEY)
+    except Exception as exc:  # any Redis failure: ask the database meanwhile
+        _redis_down_until = _clock() + REDIS_PAUSE_SECONDS
+        logger.warning("access cache: Redis unreachable, asking the database: %s", exc)
+        return None
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _redis() -> Any:
+    from chat_project.realtime.bus import redis_client
+
+    return redis_client()
+
+
+# --- seeing writes -------------------------------------------------------------------------------
+
+
+def changes_kept_answers(sql: str) -> bool:
+    """Whether this statement may change something a kept answer holds. When unsure, yes."""
+    if sql.lstrip()[:6].upper() == "SELECT":
+        return False
+    for match in _WRITE.finditer(sql):
+        verb, table = match.group(1).split()[0].upper(), match.group(2).lower()
+        if table not in WATCHED:
+            continue
+        if verb == "INSERT" and table in HARMLESS_INSERTS:
+            continue
+        if verb == "UPDATE" and table in HARMLESS_COLUMNS:
+            clause = _SET_CLAUSE.search(sql, match.end())
+            columns = set(_ASSIGNED.findall(clause.group(1))) if clause else set()
+            if columns and columns <= HARMLESS_COLUMNS[table]:
+                continue
+        return True
+    return False
+
+
+def watch_writes(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    """A database execute wrapper: a statement that changes what answers are kept from replaces
+    the generation once it has run, and again once its transaction commits (readers elsewhere
+    may have kept what they read before the commit)."""
+    result = execute(sql, params, many, context)
+    if enabled() and isinstance(sql, str) and changes_kept_answers(sql):
+        connection = context["connection"]
+        forget_everything()
+        if connection.in_atomic_block:
+            transaction.on_commit(forget_everything, using=connection.alias, robust=True)
+    return result
+
+
+def watch_connection(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    """connection_created's receiver: every connection's writes are watched."""
+    if watch_writes not in connection.execute_wrappers:
+        connection.execute_wrappers.append(watch_writes)
+
+
+# --- keeping model rows --------------------------------------------------------------------------
+
+
+def snapshot(instance: models.Model, leave_out: frozenset[str] = frozenset()) -> tuple[Any, ...]:
+    """The row's values (its concrete fields but `leave_out`), to rebuild it with `rebuild`."""
+    return tuple(
+        getattr(instance, field.attname)
+        for field in instance._meta.concrete_fields
+        if field.attname not in leave_out
+    )
+
+
+def rebuild(model: type[M], values: tuple[Any, ...], leave_out: frozenset[str] = frozenset()) -> M:
+    """A fresh instance from `snapshot`'s values; fields left out load from the database when
+    first read (deferred), so they are never stale."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname not in leave_out]
+    return model.from_db("default", names, values)
