@@ -11,8 +11,8 @@ ONE_MS = timedelta(milliseconds=1)
 
 def iso_ms(moment: datetime) -> str:
     """2015-07-24T14:35:23.542Z"""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def now_ms() -> datetime:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accounts.models import User
 from accounts.serializers import user_brief
 from chat_project.timestamps import ONE_MS, iso_ms
 from rooms.models import Message, Room, Subscription
+
+if TYPE_CHECKING:
+    from rooms.selectors import ShownMessage
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -37,7 +40,7 @@ def room_json(room: Room, usernames: list[str]) -> dict[str, Any]:
     return body
 
 
-def message_json(message: Message) -> dict[str, Any]:
+def message_json(message: Message | ShownMessage) -> dict[str, Any]:
     """A message as Rocket.Chat shows it, 0.1 and v1 alike. Rocket.Chat's optional fields appear
     only when they apply: alias, emoji, avatar, groupable and attachments when given, editedAt and
     editedBy once edited. Fetch `author` and `edited_by` with the message (select_related)."""
@@ -104,7 +107,7 @@ def room_v1_json(room: Room) -> dict[str, Any]:
     return body
 
 
-def message_ddp_json(message: Message) -> dict[str, Any]:
+def message_ddp_json(message: Message | ShownMessage) -> dict[str, Any]:
     """message_json as the realtime API sends it: the same fields, dates as EJSON $date."""
     body = message_json(message)
     body["ts"] = {"$date": epoch_ms(message.ts)}

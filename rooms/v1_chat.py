@@ -43,7 +43,7 @@ from rooms.access import (
     with_membership,
 )
 from rooms.models import Message, Room
-from rooms.selectors import room_by_id_or_name
+from rooms.selectors import room_by_name
 from rooms.serializers import epoch_ms, message_json
 from rooms.services import (
     delete_message,
@@ -126,10 +126,15 @@ def room_for_channel(user: User, channel: str) -> Room:
     """chat.postMessage's room, found as Rocket.Chat's processWebhookMessage finds it: "#name"
     (or "#id"), a bare room id or name, or "@username" (a direct conversation; none exist yet).
     A room the caller may not read answers as if missing."""
-    rooms = with_membership(Room.objects.all(), user)
-    room = None if channel.startswith("@") else room_by_id_or_name(channel.removeprefix("#"), rooms)
-    if room is not None:
-        remember_membership(room, user)
+    room = None
+    if not channel.startswith("@"):
+        wanted = channel.removeprefix("#")
+        try:
+            room = get_room(wanted, viewer=user)  # by id: usually from the access cache
+        except RoomNotFound:
+            room = room_by_name(wanted, with_membership(Room.objects.all(), user))
+            if room is not None:
+                remember_membership(room, user)
     if room is None or not can_read_room(user, room):
         raise invalid_channel()
     return room
