@@ -13,7 +13,6 @@ Whatever goes wrong under /api/ (an ApiError raised by our code, a DRF exception
 from __future__ import annotations
 
 import logging
-import secrets
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,6 +26,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.views import set_rollback
+
+from chat_project.ids import random_string
 
 API_PREFIX = "/api/"
 
@@ -250,7 +251,7 @@ def is_api_request(request: HttpRequest) -> bool:
 
 def new_request_id() -> str:
     """26 lowercase letters and digits, like Mattermost's request ids."""
-    return "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(26))
+    return random_string("abcdefghijklmnopqrstuvwxyz0123456789", 26)
 
 
 def request_id_of(request: HttpRequest) -> str:

@@ -3,6 +3,7 @@ passwords hashed the way its clients expect."""
 
 import hashlib
 import re
+from collections import Counter
 
 import argon2
 import pytest
@@ -11,6 +12,7 @@ from django.db import IntegrityError, transaction
 from accounts.hashers import RocketChatArgon2PasswordHasher
 from accounts.models import User
 from accounts.services import create_user
+from chat_project import ids
 from chat_project.errors import InvalidParams
 from chat_project.ids import ID_ALPHABET, random_id
 from tests.factories import UserFactory
@@ -24,6 +26,16 @@ def test_ids_are_17_characters_of_the_meteor_alphabet():
     assert len(ids) == 2000
     assert all(re.fullmatch(f"[{ID_ALPHABET}]{{17}}", value) for value in ids)
     assert set("".join(ids)) == set(ID_ALPHABET)  # every character is drawn
+
+
+def test_every_letter_is_equally_likely(monkeypatch):
+    # Fed every byte value once, the draw keeps the 220 below the largest multiple of the
+    # alphabet's 55 letters (4 of each) and throws the other 36 away.
+    monkeypatch.setattr(ids.os, "urandom", lambda n: bytes(range(256)))
+
+    drawn = ids.random_string(ID_ALPHABET, 220)
+
+    assert Counter(drawn) == {letter: 4 for letter in ID_ALPHABET}
 
 
 def test_a_new_user_gets_a_rocket_chat_id():
