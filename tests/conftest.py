@@ -4,6 +4,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -11,6 +12,11 @@ from accounts.tokens import issue_login_token
 from tests.factories import UserFactory
 
 PASSWORD = "correct horse battery staple"
+
+# The live server's listen backlog (Django's is 10): the concurrency tests open 32 connections at
+# once, and on a busy machine the ones beyond the backlog were reset by the kernel before the
+# server ever read them.
+WSGIServer.request_queue_size = 128
 
 
 @pytest.fixture(autouse=True)
