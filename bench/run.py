@@ -1024,7 +1024,15 @@ class Serving:
 
     def start(self, port: int) -> Any:
         command = [part.replace("{port}", str(port)) for part in self.command]
-        env = {"HOST": "127.0.0.1", "PORT": str(port), "DEBUG": "false"} | self.env
+        env = {
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "DEBUG": "false",
+            # Each setup is a deployment of its own: a message sent to one must not also reach
+            # the realtime hubs of the others' processes (idle, but each would read and decode
+            # every event, on the same two cores).
+            "REALTIME_CHANNEL": f"chat:events:bench-{port}",
+        } | self.env
         return server(command, port, "/api/version", env)
 
 

@@ -17,7 +17,7 @@ from rooms.selectors import message_by_id
 # and is refused before it reaches the database (NUL bytes and the like included).
 ROOM_ID_SHAPE = re.compile(r"^[0-9A-Za-z]{1,34}$")
 # What every send moves on, so never kept: a kept room reads them from the database if asked.
-COUNTERS = frozenset({"msgs", "lm", "updated_at"})
+COUNTERS = Room.COUNTERS
 
 
 def get_room(room_id: str, *, viewer: User | None = None) -> Room:

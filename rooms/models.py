@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -64,8 +66,22 @@ class Room(models.Model):
         # entries and left the room's row tens of thousands of dead versions deep.
         indexes = [models.Index(fields=["t", "name"], name="rooms_room_type_name")]
 
+    # What every message moves on. The access cache keeps rooms without them (rooms.access).
+    COUNTERS = frozenset({"msgs", "lm", "updated_at"})
+
     def __str__(self) -> str:
         return self.name
+
+    def refresh_from_db(
+        self, using: str | None = None, fields: Any = None, from_queryset: Any = None
+    ) -> None:
+        # A room kept without its counters loads all three at the first read of one of them
+        # (one query, where Django's deferred loading would make three).
+        if fields is not None:
+            wanted = set(fields)
+            if wanted & self.COUNTERS:
+                fields = list(wanted | (self.COUNTERS & self.get_deferred_fields()))
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
 
 
 class Subscription(models.Model):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts import tokens
 from accounts.models import LoginToken, User
 from chat_project import access_cache
+from rooms.access import get_room
 from rooms.models import Room, Subscription
 from tests.factories import RoomFactory, SubscriptionFactory
 from tests.test_authentication import assert_not_logged_in
@@ -309,3 +310,17 @@ def test_a_kept_token_still_records_its_use_once_a_minute(member, user, monkeypa
         next(q for q in sql if q.startswith('UPDATE "accounts_logintoken"'))
     ]
     assert LoginToken.objects.get(user=user).last_used_at == later > first
+
+
+def test_a_kept_room_reads_its_counters_in_one_query(member, user):
+    api, room = member
+    send(api, room, "one")
+    send(api, room, "two")  # the room is kept now, without its counters
+    kept = get_room(room.pk, viewer=user)
+
+    with CaptureQueriesContext(connection) as captured:
+        counters = (kept.msgs, kept.lm, kept.updated_at)
+
+    fresh = Room.objects.get(pk=room.pk)
+    assert counters == (2, fresh.lm, fresh.updated_at)
+    assert len(captured) == 1
