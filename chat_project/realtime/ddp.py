@@ -148,6 +148,7 @@ class Connection:
         await self._send({"type": "websocket.accept"})
         self.hub = await get_hub()
         self.hub.add_connection(self)
+        await self.hub.follow()
         self.tasks = [
             asyncio.create_task(self.writer()),
             asyncio.create_task(self.heartbeat()),

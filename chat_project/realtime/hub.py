@@ -1,6 +1,7 @@
 """One hub per server process: every event arrives here once and goes out to the sockets.
 
-The hub holds the only Redis subscription of its process (or listens on the in-process bus),
+The hub holds the only Redis subscription of its process while the process has sockets (or
+listens on the in-process bus),
 an index of this process's subscriptions by (collection, event name), and, for
 `__my_messages__`, an index by room of the subscriptions of that room's members. Each event's
 `changed` frame is serialised once, however many sockets get it, and put on each socket's own
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
     from chat_project.realtime.ddp import Connection
 
 logger = logging.getLogger(__name__)
+
+# A process left without sockets keeps its Redis subscription this long (sockets come and go).
+IDLE_SECONDS = 60.0
+# How long a socket that opened as the subscription was being made waits for it, at most.
+SUBSCRIBE_WAIT_SECONDS = 2.0
 
 
 def dumps(value: Any) -> str:
@@ -108,6 +114,8 @@ class Hub:
         self.jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []  # run while it runs
         self.job_tasks: list[asyncio.Task[None]] = []
         self.delivered = 0  # frames queued to sockets, for the benchmark
+        self.idle_task: asyncio.Task[None] | None = None
+        self.subscribed_by = 0.0  # when a new subscription should be up, on the loop's clock
 
     # --- life -------------------------------------------------------------------------------
 
@@ -115,12 +123,7 @@ class Hub:
         if self.loop is not None:
             return
         self.loop = asyncio.get_running_loop()
-        if bus.uses_redis():
-            self.task = asyncio.create_task(self.follow_redis(), name="realtime-hub")
-            # Sockets opened at once should not miss events: give the subscription a moment.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.redis_connected.wait(), timeout=2)
-        else:
+        if not bus.uses_redis():
             loop = self.loop
 
             def hear(raw: str) -> None:  # called from whichever thread published
@@ -129,14 +132,49 @@ class Hub:
             self.stop_listening = bus.listen(hear)
         self.job_tasks = [asyncio.create_task(job()) for job in self.jobs]
 
+    async def follow(self) -> None:
+        """With Redis, subscribes unless subscribed already (a socket has opened): a process
+        without sockets has nobody to hand an event to, so it holds no subscription and reads
+        no event (with several processes, each would otherwise read every event sent)."""
+        if self.idle_task is not None:
+            self.idle_task.cancel()
+            self.idle_task = None
+        if not bus.uses_redis():
+            return
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self.follow_redis(), name="realtime-hub")
+            self.subscribed_by = loop.time() + SUBSCRIBE_WAIT_SECONDS
+        # The sockets that opened meanwhile should not miss events: give the new subscription a
+        # moment (not a Redis that has gone away: sockets stay up and wait for it without this).
+        wait = self.subscribed_by - loop.time()
+        if wait > 0 and not self.redis_connected.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.redis_connected.wait(), timeout=wait)
+
+    async def unfollow_when_idle(self) -> None:
+        """Drops the subscription once the process has had no socket for IDLE_SECONDS."""
+        await asyncio.sleep(IDLE_SECONDS)
+        self.idle_task = None
+        if not self.connections:
+            await self.unfollow()
+
+    async def unfollow(self) -> None:
+        task, self.task = self.task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.redis_connected.clear()
+
     async def stop(self) -> None:
         for job in self.job_tasks:
             job.cancel()
         self.job_tasks = []
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        if self.idle_task is not None:
+            self.idle_task.cancel()
+            self.idle_task = None
+        await self.unfollow()
         if self.stop_listening is not None:
             self.stop_listening()
         for conn in list(self.connections):
@@ -191,6 +229,8 @@ class Hub:
         for sub in list(conn.subs.values()):
             self.remove_subscription(sub)
         await self.detach_user(conn)
+        if not self.connections and self.task is not None and self.idle_task is None:
+            self.idle_task = asyncio.create_task(self.unfollow_when_idle())
 
     async def attach_user(self, conn: Connection) -> None:
         assert conn.user_id is not None
