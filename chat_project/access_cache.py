@@ -211,13 +211,15 @@ def changes_kept_answers(sql: str) -> bool:
 
 
 def watch_writes(
-    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+    execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
     """A database execute wrapper: a statement that changes what answers are kept from replaces
     the generation once it has run, and again once its transaction commits (readers elsewhere
     may have kept what they read before the commit)."""
     result = execute(sql, params, many, context)
-    if enabled() and isinstance(sql, str) and changes_kept_answers(sql):
+    # A statement given as something other than text (psycopg2's sql.Composed) is not read:
+    # it counts as a change.
+    if enabled() and (not isinstance(sql, str) or changes_kept_answers(sql)):
         connection = context["connection"]
         forget_everything()
         if connection.in_atomic_block:

@@ -174,6 +174,8 @@ def page_rows(
     count: int,
 ) -> list[Sequence[Any]]:
     """The SHOWN_COLUMNS of a room's messages between the bounds, in order. One query."""
+    if count <= 0:
+        return []
     shape = PageShape(
         vendor=connection.vendor,
         before=before is not None,

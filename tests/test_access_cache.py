@@ -63,6 +63,35 @@ def test_a_second_request_asks_the_database_only_for_its_work(member):
     assert len(sql) == (1 if connection.vendor == "postgresql" else 3)
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "postgresql", "elsewhere"),
+    [
+        ("post", "/api/rooms/{rid}/send", {"msg": "hi"}, 1, 3),
+        ("post", "/api/v1/chat.postMessage", {"roomId": "{rid}", "text": "hi"}, 1, 3),
+        ("get", "/api/rooms/{rid}/messages", None, 1, 1),
+        ("get", "/api/v1/channels.history?roomId={rid}", None, 1, 1),
+    ],
+)
+def test_each_hot_endpoint_asks_for_its_work_alone(
+    member, method, path, body, postgresql, elsewhere
+):
+    api, room = member
+    path = path.format(rid=room.pk)
+    body = {k: v.format(rid=room.pk) for k, v in body.items()} if body else None
+
+    def call():
+        return getattr(api, method)(path, body, format="json") if body else api.get(path)
+
+    call()  # the token and the room are kept from here on
+
+    response, sql = statements(call)
+
+    assert response.status_code == 200
+    # The page; or on PostgreSQL the one statement that counts and inserts a message, elsewhere
+    # the room's lock, the insert and the counter.
+    assert len(sql) == (postgresql if connection.vendor == "postgresql" else elsewhere), sql
+
+
 def test_logout_ends_a_kept_token_at_once(member):
     api, room = member
     assert send(api, room).status_code == 200
