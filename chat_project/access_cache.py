@@ -39,6 +39,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from rooms.models import Room
+
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=models.Model)
@@ -57,9 +59,9 @@ WATCHED = frozenset(
         "permissions_permission_roles",
     }
 )
-# Columns an UPDATE may set without changing any kept answer.
+# Columns an UPDATE may set without changing any kept answer: a room's counters are never kept.
 HARMLESS_COLUMNS = {
-    "rooms_room": frozenset({"msgs", "lm", "updated_at"}),
+    "rooms_room": Room.COUNTERS,
     "accounts_logintoken": frozenset({"last_used_at"}),
 }
 # A new login token changes nothing kept (nothing is kept about tokens that do not exist).

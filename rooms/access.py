@@ -16,8 +16,6 @@ from rooms.selectors import message_by_id
 # Room ids are Meteor ids, "GENERAL", or two of them side by side; anything else names no room
 # and is refused before it reaches the database (NUL bytes and the like included).
 ROOM_ID_SHAPE = re.compile(r"^[0-9A-Za-z]{1,34}$")
-# What every send moves on, so never kept: a kept room reads them from the database if asked.
-COUNTERS = Room.COUNTERS
 
 
 def get_room(room_id: str, *, viewer: User | None = None) -> Room:
@@ -34,7 +32,8 @@ def get_room(room_id: str, *, viewer: User | None = None) -> Room:
     key = ("room", room_id, viewer.pk)
     kept = access_cache.get(key)
     if kept is not None:
-        room = access_cache.rebuild(Room, kept[0], leave_out=COUNTERS)
+        # The counters, which every send moves on, are never kept: read when asked.
+        room = access_cache.rebuild(Room, kept[0], leave_out=Room.COUNTERS)
         room.viewer_is_member = kept[1]  # type: ignore[attr-defined]
         return remember_membership(room, viewer)
     read_under = access_cache.generation()
@@ -42,7 +41,7 @@ def get_room(room_id: str, *, viewer: User | None = None) -> Room:
         room = with_membership(Room.objects.all(), viewer).get(pk=room_id)
     except Room.DoesNotExist:
         raise RoomNotFound() from None
-    snapshot = (access_cache.snapshot(room, leave_out=COUNTERS), room.viewer_is_member)  # type: ignore[attr-defined]
+    snapshot = (access_cache.snapshot(room, leave_out=Room.COUNTERS), room.viewer_is_member)  # type: ignore[attr-defined]
     access_cache.remember(key, snapshot, read_under)
     return remember_membership(room, viewer)
 
