@@ -24,6 +24,7 @@ process cannot reach another, and without Redis nothing says how many processes 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets
@@ -193,6 +194,7 @@ def _redis() -> Any:
 # --- seeing writes -------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # the same few statements again and again (values apart)
 def changes_kept_answers(sql: str) -> bool:
     """Whether this statement may change something a kept answer holds. When unsure, yes."""
     if sql.lstrip()[:6].upper() == "SELECT":

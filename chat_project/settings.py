@@ -167,6 +167,13 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
 DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
 if _database["ENGINE"] == "django.db.backends.postgresql":
     _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    # Django's backend, with a health check that needs no round trip and prepared statements
+    # for the hot ones (chat_project/postgresql/base.py).
+    _database["ENGINE"] = "chat_project.postgresql"
+# The hottest statements (a send, a history page) run as server-side prepared statements on
+# PostgreSQL, planned once per connection. Turn off behind a pooler that shares one server
+# session between clients' transactions (PgBouncer's transaction mode).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -34,6 +34,7 @@ from chat_project.errors import (
     bulk_record_error,
 )
 from chat_project.lookups import pks_by_lowercase
+from chat_project.postgresql.statements import prepared_statement
 from chat_project.timestamps import ONE_MS, now_ms
 from permissions.checks import has_permission
 from rooms import notify
@@ -639,8 +640,9 @@ def send_message(
     return message
 
 
-# insert_counted_message's statement. GREATEST skips NULL: a room's first message takes "now".
-INSERT_COUNTED_MESSAGE = """
+# insert_counted_message's statement, prepared (planned once per connection). GREATEST skips
+# NULL: a room's first message takes "now".
+INSERT_COUNTED_MESSAGE = prepared_statement("""
 WITH bumped AS (
     UPDATE rooms_room
        SET msgs = msgs + 1,
@@ -655,7 +657,7 @@ SELECT %(id)s, %(room)s, %(author)s, %(msg)s, %(alias)s, %(emoji)s, %(avatar)s,
        %(attachments)s::jsonb, %(groupable)s, bumped.lm, bumped.lm
   FROM bumped
 RETURNING ts
-"""
+""")
 
 
 def insert_counted_message(*, user: User, room: Room, text: str, fields: dict[str, Any]) -> Message:

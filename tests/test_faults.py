@@ -264,6 +264,21 @@ def assert_service_unavailable(answer, *, within):
     assert elapsed < within, f"took {elapsed:.1f} s"
 
 
+def test_a_database_restart_costs_no_failed_request(server, postgres, member):
+    """The restart drops every worker's pooled connection; before a request's first statement
+    the health check (chat_project/postgresql: the socket says so, no round trip) sees it and
+    opens a fresh one, so no request fails."""
+    for _ in range(16):  # a pooled connection in each worker
+        assert call(server, "/api/publicRooms", token=member)[0] == 200
+
+    postgres.stop()
+    postgres.start()
+
+    answers = [call(server, "/api/publicRooms", token=member) for _ in range(16)]
+    assert [status for status, *_ in answers] == [200] * 16, [body for _, _, body, _ in answers]
+    assert log_in(server, "faulty", USER_PASSWORD)
+
+
 def test_database_outage_is_503_and_the_server_recovers_by_itself(server, postgres, member):
     assert call(server, "/api/publicRooms", token=member)[0] == 200
 

@@ -4,8 +4,8 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import connection
 
 from tests.hashers import FastRocketChatArgon2PasswordHasher
 
@@ -137,7 +137,7 @@ def test_with_the_cache_down_logins_are_refused(api, user, monkeypatch):
 
 
 @pytest.mark.skipif(
-    django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    connection.vendor != "postgresql",
     reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)",
 )
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -11,7 +11,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.conf import settings
+from django.db import connection
 
 from accounts.services import create_user
 from accounts.tokens import issue_login_token
@@ -20,7 +20,7 @@ from tests.factories import RoomFactory
 
 pytestmark = [
     pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        connection.vendor != "postgresql",
         reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)",
     ),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),

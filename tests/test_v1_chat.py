@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from django.conf import settings as django_settings
+from django.db import connection
 
 from accounts.tokens import issue_login_token
 from permissions.models import Permission
@@ -1025,7 +1025,7 @@ def call(url, headers, body):
 
 
 @pytest.mark.skipif(
-    django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    connection.vendor != "postgresql",
     reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)",
 )
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
