@@ -12,7 +12,7 @@ ONE_MS = timedelta(milliseconds=1)
 def iso_ms(moment: datetime) -> str:
     """2015-07-24T14:35:23.542Z"""
     utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    return utc.isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" becomes "Z"
 
 
 def now_ms() -> datetime:

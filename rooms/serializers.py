@@ -45,18 +45,20 @@ def message_json(message: Message | ShownMessage) -> dict[str, Any]:
     only when they apply: alias, emoji, avatar, groupable and attachments when given, editedAt and
     editedBy once edited. Fetch `author` and `edited_by` with the message (select_related)."""
     author = message.author
+    ts = iso_ms(message.ts)
     body: dict[str, Any] = {
         "_id": message.pk,
         "rid": message.room_id,
         "msg": message.msg,
-        "ts": iso_ms(message.ts),
+        "ts": ts,
         # A message whose author's account was deleted keeps the shape, with nulls.
         "u": {
             "_id": author.pk if author else None,
             "username": author.username if author else None,
             "name": author.name if author else None,
         },
-        "_updatedAt": iso_ms(message.updated_at),
+        # Until an edit, the same time (and then the same text, written once).
+        "_updatedAt": ts if message.updated_at == message.ts else iso_ms(message.updated_at),
     }
     for key in ("alias", "emoji", "avatar"):
         if getattr(message, key):

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from django.conf import settings
 
 from chat_project.realtime import bus
@@ -38,7 +38,8 @@ SUBSCRIBE_WAIT_SECONDS = 2.0
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON, UTF-8 as is."""
+    return orjson.dumps(value).decode()
 
 
 class Frame:
@@ -279,7 +280,7 @@ class Hub:
 
     def dispatch_raw(self, raw: str | bytes) -> None:
         try:
-            event = json.loads(raw)
+            event = orjson.loads(raw)
             if "ctl" in event:
                 self.control(event)
             else:
