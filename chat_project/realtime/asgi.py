@@ -4,8 +4,8 @@
 - `/sockjs/<server>/<session>/websocket`: the same in SockJS framing (Meteor's own client),
   with `GET /sockjs/info` telling it that websockets are available.
 - everything else: Django. Its views are synchronous, and Django's own ASGI handler would run
-  them one at a time per process (thread_sensitive); a2wsgi's WSGI bridge runs them in a pool of
-  WEB_THREADS threads instead, as a threaded WSGI server would.
+  them one at a time per process (thread_sensitive); our WSGI bridge (chat_project/wsgi_bridge.py)
+  runs them in a pool of WEB_THREADS threads instead, as a threaded WSGI server would.
 """
 
 from __future__ import annotations
@@ -90,6 +90,6 @@ async def sockjs_info(send: Any) -> None:
 
 
 def application_for(wsgi_app: Any, threads: int) -> Router:
-    from a2wsgi import WSGIMiddleware
+    from chat_project.wsgi_bridge import WsgiBridge
 
-    return Router(WSGIMiddleware(wsgi_app, workers=threads))
+    return Router(WsgiBridge(wsgi_app, threads))
