@@ -12,8 +12,11 @@ in Redis with REDIS_URL):
   depends on leave it alone: a room's message counters (moved by every send, and never kept:
   a kept room loads them fresh when asked), a token's last_used_at, a new token;
 - an answer is used only while the generation it was read under is current, and the generation
-  is read once per request (one Redis GET), so a request that starts after a change was answered
-  sees it, on every process;
+  is taken once per request, so a request that starts after a change was answered sees it, on
+  every process. Each replacement is also published on a Redis channel (of the key's name) that
+  every process subscribes to, so a request asks its process's subscription, without a round
+  trip, whether a replacement arrived (see `_Watch`); it asks Redis itself only when the
+  subscription has not been heard from for WATCH_FRESH_SECONDS (a PING then) or is down (a GET);
 - an answer is also forgotten ACCESS_CACHE_SECONDS after it was read. That bounds what a change
   made behind Django's back (psql) or a replacement lost while Redis was unreachable can hide.
   While Redis is unreachable nothing is kept: every request asks the database.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import secrets
 import threading
@@ -74,6 +78,10 @@ _ASSIGNED = re.compile(r'(?:^|,)\s*"?(\w+)"?\s*=', re.DOTALL)
 
 # After Redis fails, leave it alone this long (a request must not wait on it again and again).
 REDIS_PAUSE_SECONDS = 1.0
+# A subscription silent for this long is asked for a PING before it is trusted again: a
+# connection that died without a word (a cable, a frozen host) is found out within this (plus
+# the socket timeout), and meanwhile a busy process pings about once a second.
+WATCH_FRESH_SECONDS = 1.0
 
 _clock = time.monotonic
 
@@ -160,7 +168,12 @@ def forget_everything() -> None:
     if not enabled() or _clock() < _redis_down_until:
         return
     try:
-        _redis().set(settings.ACCESS_CACHE_KEY, secrets.token_hex(8))
+        replacement = secrets.token_hex(8)
+        with _redis().pipeline(transaction=True) as both:  # MULTI: set and told at once
+            both.set(settings.ACCESS_CACHE_KEY, replacement)
+            both.publish(settings.ACCESS_CACHE_KEY, replacement)
+            both.execute()
+        _watch.catch_up()
     except Exception as exc:  # any Redis failure: stop keeping, say so
         _redis_down_until = _clock() + REDIS_PAUSE_SECONDS
         logger.warning("access cache: could not replace the generation in Redis: %s", exc)
@@ -173,22 +186,107 @@ def _read_generation() -> str | None:
     if _clock() < _redis_down_until:
         return None
     try:
-        client = _redis()
-        value = client.get(settings.ACCESS_CACHE_KEY)
-        if value is None:  # a fresh (or flushed) Redis: start a generation no entry was read under
-            client.set(settings.ACCESS_CACHE_KEY, secrets.token_hex(8), nx=True)
-            value = client.get(settings.ACCESS_CACHE_KEY)
+        return _watch.current()
     except Exception as exc:  # any Redis failure: ask the database meanwhile
         _redis_down_until = _clock() + REDIS_PAUSE_SECONDS
         logger.warning("access cache: Redis unreachable, asking the database: %s", exc)
         return None
-    return value.decode() if isinstance(value, bytes) else value
+
+
+def _get_generation() -> str:
+    """The generation as Redis holds it, started if there is none (a fresh or flushed Redis:
+    one no entry was read under)."""
+    client = _redis()
+    value = client.get(settings.ACCESS_CACHE_KEY)
+    if value is None:
+        client.set(settings.ACCESS_CACHE_KEY, secrets.token_hex(8), nx=True)
+        value = client.get(settings.ACCESS_CACHE_KEY)
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _redis() -> Any:
     from chat_project.realtime.bus import redis_client
 
     return redis_client()
+
+
+class _Watch:
+    """This process's subscription to the generation's replacements, read by the requests
+    themselves (no thread of its own): each takes in, without waiting, whatever Redis has
+    already sent, so a replacement Redis published before a request began is seen by it.
+
+    Redis writes a published message to every subscriber in the same turn of its loop as it
+    answers the publisher, so by the time the process that made a change has answered its
+    client, the message is on its way to every other process (on one host: in its socket),
+    ahead of any request that client makes next. The subscription is trusted only while it
+    has been heard from within WATCH_FRESH_SECONDS; past that a PING round trip confirms it
+    (its answer comes after every message published before it). Any failure drops it: the
+    caller pauses the cache (REDIS_PAUSE_SECONDS) and the next use subscribes again, then reads
+    the generation with a GET (after the subscription is confirmed, so nothing is missed
+    between the two). After a fork, the child subscribes on its own."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.connection: Any = None
+        self.pid = 0
+        self.value = ""
+        self.heard = 0.0
+
+    def current(self) -> str:
+        with self.lock:
+            try:
+                if self.connection is None or self.pid != os.getpid():
+                    self.subscribe()
+                while self.connection.can_read(timeout=0):
+                    self.take(self.connection.read_response())
+                if _clock() - self.heard > WATCH_FRESH_SECONDS:
+                    self.connection.send_command("PING")
+                    while self.take(self.connection.read_response()) != b"pong":
+                        pass
+            except BaseException:
+                self.drop()
+                raise
+            return self.value
+
+    def catch_up(self) -> None:
+        """After this process replaced the generation: the next read confirms with a PING, whose
+        answer comes after that replacement's message (and any later one) on this connection."""
+        with self.lock:
+            self.heard = float("-inf")
+
+    def subscribe(self) -> None:
+        import redis
+
+        self.drop()
+        # A connection of its own, in RESP2 (plain arrays for messages), never in the pool.
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5, protocol=2
+        )
+        connection = client.connection_pool.make_connection()
+        self.connection, self.pid = connection, os.getpid()
+        connection.connect()
+        connection.send_command("SUBSCRIBE", settings.ACCESS_CACHE_KEY)
+        reply = connection.read_response()
+        if reply[0] != b"subscribe":
+            raise ConnectionError(f"unexpected answer to SUBSCRIBE: {reply!r}")
+        self.value = _get_generation()
+        self.heard = _clock()
+
+    def take(self, reply: Any) -> bytes:
+        kind = reply[0]
+        if kind == b"message":
+            self.value = reply[2].decode()
+        self.heard = _clock()
+        return bytes(kind)
+
+    def drop(self) -> None:
+        if self.connection is not None:
+            if self.pid == os.getpid():
+                self.connection.disconnect()
+            self.connection = None
+
+
+_watch = _Watch()
 
 
 # --- seeing writes -------------------------------------------------------------------------------

@@ -281,12 +281,25 @@ def shared(settings):
     return access_cache._redis()
 
 
+def replace_elsewhere(shared, settings, value="replaced-elsewhere"):
+    """What another process's write does: the key set and its channel told, in one MULTI."""
+    with shared.pipeline(transaction=True) as both:
+        both.set(settings.ACCESS_CACHE_KEY, value)
+        both.publish(settings.ACCESS_CACHE_KEY, value)
+        both.execute()
+
+
+def calls(shared, command):
+    """How many times Redis has run `command`, from its own statistics."""
+    return shared.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0)
+
+
 def test_a_write_in_another_process_counts_here_at_once(member, shared, settings):
     api, room = member
     send(api, room)
     # Another process wrote a membership (or a token, a user...): its watcher replaced the
     # generation in Redis. Here, nothing kept under the old one counts any more.
-    shared.set(settings.ACCESS_CACHE_KEY, "replaced-elsewhere")
+    replace_elsewhere(shared, settings)
 
     response, sql = statements(lambda: send(api, room))
 
@@ -301,7 +314,83 @@ def test_a_write_here_replaces_the_shared_generation(member, shared, settings, u
 
     Subscription.objects.filter(room=room, user=user).delete()
 
-    assert shared.get(settings.ACCESS_CACHE_KEY) != before
+    now = shared.get(settings.ACCESS_CACHE_KEY)
+    assert now != before
+    # ... and this process goes by the new one at once (its own subscription's message may
+    # still be on its way: it asks with a PING).
+    assert access_cache.generation() == now.decode()
+
+
+def test_requests_take_the_generation_from_the_subscription_not_a_round_trip(
+    member, shared, settings
+):
+    api, room = member
+    send(api, room)
+    gets, pings = calls(shared, "get"), calls(shared, "ping")
+
+    for _ in range(20):
+        assert send(api, room).status_code == 200
+
+    # Within WATCH_FRESH_SECONDS of the last word from Redis, at most one PING (if a second
+    # passed), and no GET at all.
+    assert calls(shared, "get") == gets
+    assert calls(shared, "ping") - pings <= 1
+
+
+def test_a_replacement_arrives_through_the_subscription(member, shared, settings):
+    api, room = member
+    send(api, room)
+    gets = calls(shared, "get")
+
+    replace_elsewhere(shared, settings, "pushed-1")
+    with access_cache.request_scope():
+        assert access_cache.generation() == "pushed-1"
+    replace_elsewhere(shared, settings, "pushed-2")
+    with access_cache.request_scope():
+        assert access_cache.generation() == "pushed-2"
+
+    assert calls(shared, "get") == gets
+
+
+def test_a_silent_subscription_is_confirmed_with_a_ping_before_it_is_trusted(
+    member, shared, settings, monkeypatch
+):
+    api, room = member
+    send(api, room)
+    pings = calls(shared, "ping")
+    later = access_cache._clock() + access_cache.WATCH_FRESH_SECONDS + 1
+    monkeypatch.setattr(access_cache, "_clock", lambda: later)
+
+    with access_cache.request_scope():
+        access_cache.generation()
+    with access_cache.request_scope():
+        access_cache.generation()
+
+    assert calls(shared, "ping") == pings + 1  # then heard from again: trusted
+
+
+def test_a_lost_subscription_asks_the_database_then_resubscribes_and_misses_nothing(
+    member, shared, settings, monkeypatch
+):
+    api, room = member
+    send(api, room)
+    # Redis drops this process's subscription (a restart, a proxy, an output buffer overrun),
+    # and a replacement is published while nobody here listens.
+    host, port = access_cache._watch.connection._sock.getsockname()[:2]
+    address = f"{host}:{port}"
+    shared.execute_command("CLIENT", "KILL", "ADDR", address)
+    replace_elsewhere(shared, settings, "while-away")
+
+    response, sql = statements(lambda: send(api, room))
+
+    assert response.status_code == 200
+    assert any("accounts_logintoken" in q for q in sql)  # nothing kept is trusted meanwhile
+    monkeypatch.setattr(access_cache, "_redis_down_until", 0.0)  # the pause is over
+    with access_cache.request_scope():
+        assert access_cache.generation() == "while-away"
+    replace_elsewhere(shared, settings, "after")
+    with access_cache.request_scope():
+        assert access_cache.generation() == "after"
 
 
 def test_with_redis_unreachable_every_request_asks_the_database(member, settings, monkeypatch):
@@ -311,9 +400,13 @@ def test_with_redis_unreachable_every_request_asks_the_database(member, settings
         def get(self, key):
             raise ConnectionError("Redis is down")
 
-        set = get
+        set = pipeline = get
 
     monkeypatch.setattr(access_cache, "_redis", Unreachable)
+    # Nothing listens where the subscription would go (port 9, discard), and whatever
+    # subscription this process held is gone with Redis.
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"
+    access_cache._watch.drop()
     monkeypatch.setattr(access_cache, "_redis_down_until", 0.0)
     api, room = member
     assert send(api, room).status_code == 200
