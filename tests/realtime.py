@@ -244,6 +244,9 @@ class BusTap:
                 ignore_subscribe_messages=True
             )
             self.pubsub.subscribe(bus.channel())
+            # Redis's confirmation, read (and ignored) here: the tap listens from now on, and
+            # events() does not take the confirmation for the end of the events.
+            self.pubsub.get_message(timeout=5)
             self.stop = self.pubsub.close
         else:
             self.pubsub = None
