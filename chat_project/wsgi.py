@@ -1,8 +1,9 @@
-"""WSGI entry point, served by gunicorn (`manage.py serve`)."""
+"""WSGI entry point (`gunicorn chat_project.wsgi`). `manage.py serve` serves chat_project.asgi,
+which wraps the same handler."""
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+from chat_project.handlers import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chat_project.settings")
 

@@ -69,6 +69,18 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(autouse=True)
+def clients_serve_as_the_servers_do(monkeypatch):
+    """The test client (django.test.Client, and so DRF's APIClient) builds its middleware chain
+    as every server process's handler does (chat_project.handlers): /api/ requests go without
+    the browser-only middlewares, the rest with all of settings.MIDDLEWARE."""
+    from django.test.client import ClientHandler
+
+    from chat_project.handlers import load_middleware
+
+    monkeypatch.setattr(ClientHandler, "load_middleware", load_middleware)
+
+
+@pytest.fixture(autouse=True)
 def rate_limits_off_unless_asked(settings, request):
     """Tests fire requests faster than 10 a second; the rate-limit tests turn limits back on
     (`@pytest.mark.rate_limited`) and start from an empty cache."""

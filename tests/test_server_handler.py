@@ -1,0 +1,96 @@
+"""Every server process runs chat_project.handlers.ChatWSGIHandler: Django's handler, whose
+/api/ requests skip the session, CSRF, session-user and flash-message middlewares (the API
+signs in by token and its views are exempt from CSRF), while the admin keeps all of them. The
+test client builds its chain the same way (tests/conftest.py), so every test runs the chain the
+servers run."""
+
+import pytest
+from django.test import Client
+
+from chat_project import asgi, wsgi
+from chat_project.handlers import BROWSER_ONLY_MIDDLEWARE, ChatWSGIHandler
+
+pytestmark = pytest.mark.django_db
+
+
+def test_both_entry_points_serve_with_the_split_handler():
+    assert isinstance(wsgi.application, ChatWSGIHandler)
+    assert isinstance(asgi.wsgi_application, ChatWSGIHandler)
+
+
+def test_the_browser_only_middlewares_are_still_installed_for_the_site(settings):
+    assert set(BROWSER_ONLY_MIDDLEWARE) <= set(settings.MIDDLEWARE)
+
+
+def test_an_api_answer_carries_no_cookie_and_every_security_header(api, user, auth_headers):
+    api.credentials(**auth_headers(user))
+
+    response = api.get("/api/v1/me")
+
+    assert response.status_code == 200
+    assert response.json()["username"] == user.username
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Request-Id"]
+
+
+def test_the_admin_keeps_its_csrf_protection_and_session():
+    browser = Client(enforce_csrf_checks=True)
+
+    page = browser.get("/admin/login/")
+    forged = browser.post("/admin/login/", {"username": "x", "password": "y"})
+
+    assert page.status_code == 200
+    assert "csrftoken" in page.cookies
+    assert forged.status_code == 403  # no CSRF token: refused, as Django refuses it
+
+
+def test_a_post_to_the_api_needs_no_csrf_token_even_from_a_browser_session(api, user):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)  # an admin session cookie: the API neither needs nor reads it
+
+    response = browser.post(
+        "/api/login",
+        {"user": user.username, "password": "correct horse battery staple"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+
+
+def test_api_requests_skip_the_browser_only_middlewares_and_the_admin_does_not(api, monkeypatch):
+    from django.contrib.messages.middleware import MessageMiddleware
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.middleware.csrf import CsrfViewMiddleware
+    from django.middleware.security import SecurityMiddleware
+
+    ran = []
+    for middleware in (
+        SessionMiddleware,
+        CsrfViewMiddleware,
+        MessageMiddleware,
+        SecurityMiddleware,
+    ):
+        real = middleware.process_request
+
+        def recording(self, request, real=real, name=middleware.__name__):
+            ran.append((request.path, name))
+            return real(self, request)
+
+        monkeypatch.setattr(middleware, "process_request", recording)
+
+    api.get("/api/info")
+    api.get("/admin/login/")
+
+    assert [name for path, name in ran if path == "/api/info"] == ["SecurityMiddleware"]
+    # (The admin's login view runs the CSRF checks once more itself: csrf_protect.)
+    assert {name for path, name in ran if path == "/admin/login/"} == {
+        "SecurityMiddleware",
+        "SessionMiddleware",
+        "CsrfViewMiddleware",
+        "MessageMiddleware",
+    }
