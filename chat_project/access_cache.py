@@ -272,12 +272,12 @@ class _Watch:
         self.value = _get_generation()
         self.heard = _clock()
 
-    def take(self, reply: Any) -> bytes:
-        kind = reply[0]
-        if kind == b"message":
+    def take(self, reply: Any) -> Any:
+        """Takes in one reply from the subscription; returns its kind (b"message", b"pong")."""
+        if reply[0] == b"message":
             self.value = reply[2].decode()
         self.heard = _clock()
-        return bytes(kind)
+        return reply[0]
 
     def drop(self) -> None:
         if self.connection is not None:

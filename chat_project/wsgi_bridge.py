@@ -197,7 +197,7 @@ def wsgi_environ(scope: dict[str, Any], body: RequestBody) -> dict[str, Any]:
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.get("scheme", "http"),
         "wsgi.input": body,
-        "wsgi.errors": sys.stdout,
+        "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,

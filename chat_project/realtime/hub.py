@@ -37,9 +37,7 @@ IDLE_SECONDS = 60.0
 SUBSCRIBE_WAIT_SECONDS = 2.0
 
 
-def dumps(value: Any) -> str:
-    """Compact JSON, UTF-8 as is."""
-    return orjson.dumps(value).decode()
+dumps = bus.encode  # compact JSON, UTF-8 as is
 
 
 class Frame:
