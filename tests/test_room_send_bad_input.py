@@ -3,8 +3,11 @@
 import json
 
 import pytest
+from django.http import QueryDict
+from rest_framework.exceptions import ValidationError
 
 from rooms.models import Message, Room
+from rooms.views import SendInput, sent_text
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +96,63 @@ def test_any_text_is_stored_and_returned_verbatim(signed_in, text):
     messages = signed_in.get("/api/rooms/GENERAL/messages").json()["messages"]
 
     assert messages[0]["msg"] == text
+
+
+def test_a_lone_surrogate_is_refused(signed_in):
+    response = signed_in.post(
+        "/api/rooms/GENERAL/send", '{"msg": "half \\ud800 a pair"}', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "msg: Surrogate characters are not allowed: U+D800."
+    assert_nothing_written()
+    assert send(signed_in, {"msg": "a whole pair \U0001f600"}).status_code == 200
+
+
+def test_a_form_sends_its_last_msg(signed_in):
+    response = signed_in.post(
+        "/api/rooms/GENERAL/send",
+        "msg=first&msg=second",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["data"]["msg"] == "second"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"msg": "plain"},
+        {"msg": ""},
+        {"msg": "  spaces kept  "},
+        {"msg": "caf\u00e9 \U0001f600 \u05e9"},
+        {"msg": "nul \x00"},
+        {"msg": "lone \udfff"},
+        {"msg": 42},
+        {"msg": True},
+        {"msg": None},
+        {"msg": ["a"]},
+        {},
+        ["msg"],
+        "msg",
+        QueryDict("msg=a&msg=b"),
+        QueryDict("other=a"),
+    ],
+)
+def test_the_send_fast_path_agrees_with_the_serializer(data):
+    """rooms.views.sent_text reads the usual body directly: what it accepts, SendInput accepts
+    with the same text, and what SendInput refuses, it refuses with the same error."""
+
+    def outcome(read):
+        try:
+            return ("text", read())
+        except ValidationError as exc:
+            return ("error", exc.detail)
+
+    def by_serializer():
+        given = SendInput(data=data)
+        given.is_valid(raise_exception=True)
+        return given.validated_data["msg"]
+
+    assert outcome(lambda: sent_text(data)) == outcome(by_serializer)
