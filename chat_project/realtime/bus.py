@@ -12,11 +12,13 @@ Without REDIS_URL (the embedded default) events go straight to the listeners of 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import orjson
+import redis
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ def send(event: dict[str, Any]) -> None:
     raw = encode(event)
     if uses_redis():
         try:
-            redis_client().publish(channel(), raw)
+            _publisher.publish(channel(), raw)
         except Exception as exc:
             logger.warning("realtime event lost, Redis unreachable: %s", exc)
         return
@@ -62,14 +64,49 @@ def redis_client() -> Any:
     """A process-wide synchronous Redis client for publishing (thread-safe connection pool)."""
     global _client
     if _client is None:
-        import redis
-
         with _lock:
             if _client is None:
                 _client = redis.Redis.from_url(
                     settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
                 )
     return _client
+
+
+class _Publisher:
+    """PUBLISH on a connection of the calling thread's own, kept for the thread's life.
+
+    redis-py's client takes a connection from its pool, polls it for unread data, runs the
+    command under its retry policy and gives the connection back: about 60 us of CPU a PUBLISH
+    against 30 us for the command itself on a connection in hand, and every send publishes
+    (README, Performance). A connection that broke since its last use (Redis restarted, the
+    connection killed) is replaced and the command sent once more, as redis-py's retry would;
+    a second failure is the caller's. After a fork the child makes its own."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def publish(self, channel: str, raw: str) -> None:
+        try:
+            self.command("PUBLISH", channel, raw)
+        except redis.ConnectionError:
+            self.command("PUBLISH", channel, raw)
+
+    def command(self, *args: Any) -> Any:
+        local = self.local
+        connection = getattr(local, "connection", None)
+        if connection is None or local.pid != os.getpid():
+            connection = redis_client().connection_pool.make_connection()
+            local.connection, local.pid = connection, os.getpid()
+        try:
+            connection.send_command(*args, check_health=False)
+            return connection.read_response()
+        except BaseException:
+            connection.disconnect()
+            local.connection = None
+            raise
+
+
+_publisher = _Publisher()
 
 
 def listen(listener: Listener) -> Callable[[], None]:
