@@ -1,5 +1,5 @@
 """The WSGI handler every server process runs: Django's, with a shorter middleware chain for
-the API.
+the API, and the paths it resolved lately remembered (resolve_request).
 
 Django's session, CSRF, session-user and flash-message middlewares (BROWSER_ONLY_MIDDLEWARE)
 serve the admin and the site. The API never uses them: it authenticates every request by its
@@ -12,6 +12,7 @@ Django's checks (`check --deploy`) and the test client look for them.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
 from django.http import HttpRequest, HttpResponse
+from django.urls import ResolverMatch, URLResolver, get_resolver
 from django.utils.module_loading import import_string
 
 BROWSER_ONLY_MIDDLEWARE = (
@@ -28,6 +30,11 @@ BROWSER_ONLY_MIDDLEWARE = (
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 )
+
+# How many paths resolve_request remembers (the least recently used go first). Each answer is a
+# few hundred bytes; the room ids in paths make them many, and a client walking ids at random
+# only wears the memory out, never grows it.
+RESOLVED_PATHS = 2048
 
 
 def load_middleware(handler: Any, is_async: bool = False) -> None:  # a BaseHandler
@@ -64,8 +71,27 @@ def api_chain(handler: Any) -> Any:  # a BaseHandler
     return chain
 
 
+def resolve_request(handler: Any, request: HttpRequest) -> ResolverMatch:  # a BaseHandler
+    """BaseHandler.resolve_request, answering a path resolved lately from memory: Django walks
+    the URL patterns afresh for every request, about 50 us of a send's ~650 (README,
+    Performance), and the same few paths (a busy room's send and messages) come again and
+    again. An answer depends on nothing but the resolver and the path (a request's own urlconf
+    is resolved as Django does); a path that resolves to nothing raises every time."""
+    if hasattr(request, "urlconf"):
+        return BaseHandler.resolve_request(handler, request)
+    match = resolved_path(get_resolver(), request.path_info)
+    request.resolver_match = match
+    return match
+
+
+@functools.lru_cache(maxsize=RESOLVED_PATHS)
+def resolved_path(resolver: URLResolver, path: str) -> ResolverMatch:
+    return resolver.resolve(path)
+
+
 class ChatWSGIHandler(WSGIHandler):
     load_middleware = load_middleware
+    resolve_request = resolve_request
 
 
 def get_wsgi_application() -> ChatWSGIHandler:

@@ -75,9 +75,10 @@ def clients_serve_as_the_servers_do(monkeypatch):
     the browser-only middlewares, the rest with all of settings.MIDDLEWARE."""
     from django.test.client import ClientHandler
 
-    from chat_project.handlers import load_middleware
+    from chat_project.handlers import load_middleware, resolve_request
 
     monkeypatch.setattr(ClientHandler, "load_middleware", load_middleware)
+    monkeypatch.setattr(ClientHandler, "resolve_request", resolve_request)
 
 
 @pytest.fixture(autouse=True)

@@ -2,13 +2,15 @@
 /api/ requests skip the session, CSRF, session-user and flash-message middlewares (the API
 signs in by token and its views are exempt from CSRF), while the admin keeps all of them. The
 test client builds its chain the same way (tests/conftest.py), so every test runs the chain the
-servers run."""
+servers run. It also remembers the paths it resolved lately, each with its own answer."""
 
 import pytest
 from django.test import Client
 
 from chat_project import asgi, wsgi
-from chat_project.handlers import BROWSER_ONLY_MIDDLEWARE, ChatWSGIHandler
+from chat_project.handlers import BROWSER_ONLY_MIDDLEWARE, ChatWSGIHandler, resolved_path
+from rooms.models import Message, Room
+from tests.factories import RoomFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +96,36 @@ def test_api_requests_skip_the_browser_only_middlewares_and_the_admin_does_not(a
         "CsrfViewMiddleware",
         "MessageMiddleware",
     }
+
+
+def test_a_path_resolved_lately_is_answered_from_memory(api, user, auth_headers):
+    api.credentials(**auth_headers(user))
+    resolved_path.cache_clear()
+
+    first = api.get("/api/rooms/GENERAL/messages")
+    second = api.get("/api/rooms/GENERAL/messages")
+
+    assert first.status_code == second.status_code == 200
+    assert (resolved_path.cache_info().misses, resolved_path.cache_info().hits) == (1, 1)
+
+
+def test_remembered_paths_keep_their_own_room_ids(api, user, auth_headers):
+    other = RoomFactory(name="other", t=Room.Type.CHANNEL)
+    api.credentials(**auth_headers(user))
+    for room_id in ("GENERAL", other.pk):
+        api.post(f"/api/rooms/{room_id}/join")
+
+    for room_id in ("GENERAL", other.pk, "GENERAL", other.pk):
+        sent = api.post(f"/api/rooms/{room_id}/send", {"msg": f"to {room_id}"}, format="json")
+        assert sent.json()["data"]["rid"] == room_id
+
+    assert Message.objects.filter(room_id="GENERAL").count() == 2
+    assert Message.objects.filter(room=other).count() == 2
+
+
+def test_an_unknown_path_is_a_404_every_time(api):
+    for _ in range(2):
+        response = api.get("/api/no/such/thing")
+
+        assert response.status_code == 404
+        assert response.json()["status"] == "error"
