@@ -164,7 +164,7 @@ def test_prepared_statements_can_be_turned_off(api, auth_headers, member, settin
     assert [m["msg"] for m in page.json()["messages"]] == ["unprepared"]
     on_the_wire = [q["sql"] for q in sent.captured_queries]
     assert not [q for q in on_the_wire if q.startswith(("PREPARE", "EXECUTE"))], on_the_wire
-    assert any(q.lstrip().startswith("WITH bumped AS") for q in on_the_wire), on_the_wire
+    assert any(q.lstrip().startswith("WITH queued AS") for q in on_the_wire), on_the_wire
 
 
 @ON_POSTGRESQL
