@@ -652,9 +652,9 @@ SEND_QUEUE_LOCK = 0x73656E64
 # PostgreSQL 560-630 us of CPU a message against 370-400 with the queue (pgbench, README,
 # Performance). The row lock still orders the writes; the queue only lines the senders up.
 # Hash collisions between rooms only make two rooms share a queue.
-INSERT_COUNTED_MESSAGE = prepared_statement(f"""
+INSERT_COUNTED_MESSAGE = prepared_statement("""
 WITH queued AS MATERIALIZED (
-    SELECT pg_advisory_xact_lock({SEND_QUEUE_LOCK}, hashtext(%(room)s))
+    SELECT pg_advisory_xact_lock(%(queue)s, hashtext(%(room)s))
 ), bumped AS (
     UPDATE rooms_room
        SET msgs = msgs + 1,
@@ -684,6 +684,7 @@ def insert_counted_message(*, user: User, room: Room, text: str, fields: dict[st
     taken: send_message checks it the long way)."""
     message = Message(room=room, author=user, msg=text, **fields)
     parameters: dict[str, Any] = {
+        "queue": SEND_QUEUE_LOCK,
         "now": now_ms(),
         "room": room.pk,
         "id": message.pk,
