@@ -108,3 +108,23 @@ def test_a_forked_child_publishes_on_a_connection_of_its_own():
             {"c": "test", "e": "from the child"},
             {"c": "test", "e": "from the parent"},
         ]
+
+
+def test_connections_made_and_lost_again_and_again_never_run_out():
+    """Each thread's connection, and each one replaced after a break, is new: more of them than
+    redis-py's pool would ever allow (100) still publish."""
+
+    def publish_once(n):
+        bus.send({"c": "test", "e": f"thread {n}"})
+
+    with BusTap() as tap:
+        for n in range(120):
+            thread = threading.Thread(target=publish_once, args=(n,))
+            thread.start()
+            thread.join()
+        bus.send({"c": "test", "e": "and the test's own"})
+
+        assert [event["e"] for event in heard(tap)] == [
+            *(f"thread {n}" for n in range(120)),
+            "and the test's own",
+        ]

@@ -95,7 +95,10 @@ class _Publisher:
         local = self.local
         connection = getattr(local, "connection", None)
         if connection is None or local.pid != os.getpid():
-            connection = redis_client().connection_pool.make_connection()
+            # Made as the pool would make it, but not by the pool, which counts every
+            # connection it ever made against its limit (100) and never sees these again.
+            pool = redis_client().connection_pool
+            connection = pool.connection_class(**pool.connection_kwargs)
             local.connection, local.pid = connection, os.getpid()
         try:
             connection.send_command(*args, check_health=False)
