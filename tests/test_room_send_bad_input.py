@@ -19,8 +19,13 @@ def signed_in(api, user, auth_headers):
     return api
 
 
+def post_body(api, body, content_type="application/json"):
+    """A send with the body exactly as given (text, not an object to encode)."""
+    return api.post("/api/rooms/GENERAL/send", body, content_type=content_type)
+
+
 def send(api, body):
-    return api.post("/api/rooms/GENERAL/send", json.dumps(body), content_type="application/json")
+    return post_body(api, json.dumps(body))
 
 
 def assert_nothing_written():
@@ -71,9 +76,7 @@ def test_the_limit_is_a_setting(signed_in, settings):
 
 
 def test_malformed_json_writes_nothing(signed_in):
-    response = signed_in.post(
-        "/api/rooms/GENERAL/send", '{"msg": "unterminated', content_type="application/json"
-    )
+    response = post_body(signed_in, '{"msg": "unterminated')
 
     assert response.status_code == 400
     assert response.json()["errorType"] == "error-invalid-body"
@@ -99,9 +102,7 @@ def test_any_text_is_stored_and_returned_verbatim(signed_in, text):
 
 
 def test_a_lone_surrogate_is_refused(signed_in):
-    response = signed_in.post(
-        "/api/rooms/GENERAL/send", '{"msg": "half \\ud800 a pair"}', content_type="application/json"
-    )
+    response = post_body(signed_in, '{"msg": "half \\ud800 a pair"}')
 
     assert response.status_code == 400
     assert response.json()["message"] == "msg: Surrogate characters are not allowed: U+D800."
@@ -110,10 +111,8 @@ def test_a_lone_surrogate_is_refused(signed_in):
 
 
 def test_a_form_sends_its_last_msg(signed_in):
-    response = signed_in.post(
-        "/api/rooms/GENERAL/send",
-        "msg=first&msg=second",
-        content_type="application/x-www-form-urlencoded",
+    response = post_body(
+        signed_in, "msg=first&msg=second", content_type="application/x-www-form-urlencoded"
     )
 
     assert response.status_code == 200

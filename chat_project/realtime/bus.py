@@ -87,11 +87,11 @@ class _Publisher:
 
     def publish(self, channel: str, raw: str) -> None:
         try:
-            self.command("PUBLISH", channel, raw)
+            self.publish_once(channel, raw)
         except redis.ConnectionError:
-            self.command("PUBLISH", channel, raw)
+            self.publish_once(channel, raw)
 
-    def command(self, *args: Any) -> Any:
+    def publish_once(self, channel: str, raw: str) -> None:
         local = self.local
         connection = getattr(local, "connection", None)
         if connection is None or local.pid != os.getpid():
@@ -101,8 +101,8 @@ class _Publisher:
             connection = pool.connection_class(**pool.connection_kwargs)
             local.connection, local.pid = connection, os.getpid()
         try:
-            connection.send_command(*args, check_health=False)
-            return connection.read_response()
+            connection.send_command("PUBLISH", channel, raw, check_health=False)
+            connection.read_response()
         except BaseException:
             connection.disconnect()
             local.connection = None
