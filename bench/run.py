@@ -500,33 +500,38 @@ def wrk(url: str, script: str, mode: Mode, seconds: int) -> tuple[float, float, 
     return rps, percentile("50"), percentile("99"), errors, drops
 
 
-def measure(result: Result, base: str, method: str, path: str, mode: Mode, **script: Any) -> Result:
-    return compare([(result, base)], method, path, mode, **script)[0]
+@dataclass
+class Target:
+    """One scenario on one server: what compare() runs wrk against."""
+
+    result: Result
+    url: str
+    script: str  # wrk's Lua (lua_script)
 
 
-def compare(
-    targets: list[tuple[Result, str]], method: str, path: str, mode: Mode, **script: Any
-) -> list[Result]:
-    """The same scenario against one server or several. With several, the runs are interleaved
-    (a run on each in turn, the order rotating), so that a noisy neighbour on the machine
-    weighs on all of them alike."""
-    lua = lua_script(method, path, **script)
-    for _, base in targets:
-        wrk(base + path, lua, mode, mode.warmup)  # warm-up: connections, caches, JIT of nothing
+def compare(targets: list[Target], mode: Mode) -> list[Result]:
+    """Runs the targets' scenarios interleaved: a run of each in turn, the order rotating from
+    one round to the next, so that the machine's swings (a noisy neighbour, the load of the
+    previous run settling) weigh on all of them alike. A ratio between two targets of one call
+    (an endpoint and its ceiling, two serving setups) compares two things measured at the same
+    moments."""
+    for target in targets:  # warm-up: connections, caches, prepared statements
+        wrk(target.url, target.script, mode, mode.warmup)
     for run in range(mode.runs):
-        for result, base in targets[run % len(targets) :] + targets[: run % len(targets)]:
-            rps, p50, p99, errors, drops = wrk(base + path, lua, mode, mode.duration)
+        for target in targets[run % len(targets) :] + targets[: run % len(targets)]:
+            rps, p50, p99, errors, drops = wrk(target.url, target.script, mode, mode.duration)
+            result = target.result
             result.rps.append(rps)
             result.p50_ms.append(p50)
             result.p99_ms.append(p99)
             result.errors += errors
             result.drops += drops
-    for result, _ in targets:
+    for result in (target.result for target in targets):
         served = f" [{result.serving}]" if result.serving and len(targets) > 1 else ""
         print(
             f"  {result.name + served:<48} {result.phase:>5}  {statistics.median(result.rps):9.0f} req/s  p50 {statistics.median(result.p50_ms):6.2f} ms  p99 {statistics.median(result.p99_ms):7.2f} ms  errors {result.errors}  drops {result.drops}"
         )
-    return [result for result, _ in targets]
+    return [target.result for target in targets]
 
 
 # --- the realtime API: subscribers on two server processes ----------------------------------------
@@ -1128,12 +1133,11 @@ def run(mode: Mode, smoke: bool) -> int:
         token = (login["authToken"], login["userId"])
         counts = query_counts(token)
 
-        def bare_scenario(name: str, phase: str, method: str, path: str, body: Any) -> None:
-            results.append(
-                measure(Result(name, phase), bare_base, method, path, mode, token=None, body=body)
-            )
+        def bare(name: str, phase: str, method: str, path: str, body: Any) -> list[Target]:
+            script = lua_script(method, path, token=None, body=body)
+            return [Target(Result(name, phase), bare_base + path, script)]
 
-        def scenario(
+        def product(
             name: str,
             phase: str,
             method: str,
@@ -1141,93 +1145,103 @@ def run(mode: Mode, smoke: bool) -> int:
             *,
             ceiling: str | None,
             everywhere: bool,
-            token: tuple[str, str] | None,
             body: Any,
-        ) -> None:
-            """The product's scenario, on every serving setup (interleaved) or on `make run`'s."""
+            signed_in: bool = True,
+        ) -> list[Target]:
+            """The product's scenario, on every serving setup or on `make run`'s."""
             chosen = setups if everywhere else [s for s in setups if s.name == DEFAULT_SERVING]
-            targets = [
-                (Result(name, phase, ceiling=ceiling, serving=s.name), bases[s.name])
+            script = lua_script(method, path, token=token if signed_in else None, body=body)
+            return [
+                Target(
+                    Result(name, phase, ceiling=ceiling, serving=s.name),
+                    bases[s.name] + path,
+                    script,
+                )
                 for s in chosen
             ]
-            results.extend(compare(targets, method, path, mode, token=token, body=body))
 
         def phase(name: str, full: bool) -> None:
+            """Each endpoint's runs interleaved with its ceiling's (and, in the full phase, with
+            the other serving setups'), one group of endpoints after the other."""
             print(f"Phase {name}:")
+            groups = []
             if full:
-                bare_scenario("bare static", name, "GET", "/static", None)
-                scenario(
-                    "GET /api/version",
-                    name,
-                    "GET",
-                    "/api/version",
-                    ceiling="bare static",
-                    everywhere=full,
-                    token=None,
-                    body=None,
+                groups.append(
+                    bare("bare static", name, "GET", "/static", None)
+                    + product(
+                        "GET /api/version",
+                        name,
+                        "GET",
+                        "/api/version",
+                        ceiling="bare static",
+                        everywhere=full,
+                        body=None,
+                        signed_in=False,
+                    )
+                    + product(
+                        "POST /api/login",
+                        name,
+                        "POST",
+                        "/api/login",
+                        ceiling=None,
+                        everywhere=full,
+                        body="user=bench0&password=bench+passphrase",
+                        signed_in=False,
+                    )
+                    + product(
+                        "GET /api/publicRooms",
+                        name,
+                        "GET",
+                        "/api/publicRooms",
+                        ceiling="bare static",
+                        everywhere=full,
+                        body=None,
+                    )
                 )
-                scenario(
-                    "POST /api/login",
+            groups.append(
+                bare("bare insert", name, "POST", f"/insert/{ROOM}", {"msg": "bench UNIQUE"})
+                + product(
+                    "POST /api/rooms/<id>/send",
                     name,
                     "POST",
-                    "/api/login",
-                    ceiling=None,
+                    f"/api/rooms/{ROOM}/send",
+                    ceiling="bare insert",
                     everywhere=full,
-                    token=None,
-                    body="user=bench0&password=bench+passphrase",
+                    body={"msg": "bench UNIQUE"},
                 )
-                scenario(
-                    "GET /api/publicRooms",
+                + product(
+                    "POST /api/v1/chat.postMessage",
+                    name,
+                    "POST",
+                    "/api/v1/chat.postMessage",
+                    ceiling="bare insert",
+                    everywhere=full,
+                    body={"roomId": ROOM, "text": "bench UNIQUE"},
+                )
+            )
+            groups.append(
+                bare("bare select", name, "GET", f"/select/{ROOM}", None)
+                + product(
+                    "GET /api/rooms/<id>/messages",
                     name,
                     "GET",
-                    "/api/publicRooms",
-                    ceiling="bare static",
+                    f"/api/rooms/{ROOM}/messages",
+                    ceiling="bare select",
                     everywhere=full,
-                    token=token,
                     body=None,
                 )
-            bare_scenario("bare insert", name, "POST", f"/insert/{ROOM}", {"msg": "bench UNIQUE"})
-            scenario(
-                "POST /api/rooms/<id>/send",
-                name,
-                "POST",
-                f"/api/rooms/{ROOM}/send",
-                ceiling="bare insert",
-                everywhere=full,
-                token=token,
-                body={"msg": "bench UNIQUE"},
+                + product(
+                    "GET /api/v1/channels.history",
+                    name,
+                    "GET",
+                    f"/api/v1/channels.history?roomId={ROOM}&count=50",
+                    ceiling="bare select",
+                    everywhere=full,
+                    body=None,
+                )
             )
-            scenario(
-                "POST /api/v1/chat.postMessage",
-                name,
-                "POST",
-                "/api/v1/chat.postMessage",
-                ceiling="bare insert",
-                everywhere=full,
-                token=token,
-                body={"roomId": ROOM, "text": "bench UNIQUE"},
-            )
-            bare_scenario("bare select", name, "GET", f"/select/{ROOM}", None)
-            scenario(
-                "GET /api/rooms/<id>/messages",
-                name,
-                "GET",
-                f"/api/rooms/{ROOM}/messages",
-                ceiling="bare select",
-                everywhere=full,
-                token=token,
-                body=None,
-            )
-            scenario(
-                "GET /api/v1/channels.history",
-                name,
-                "GET",
-                f"/api/v1/channels.history?roomId={ROOM}&count=50",
-                ceiling="bare select",
-                everywhere=full,
-                token=token,
-                body=None,
-            )
+            for group in groups:
+                results.extend(compare(group, mode))
 
         phase(label(mode.small), full=True)
         print(f"Growing the room to {mode.large} messages")
