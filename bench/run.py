@@ -1133,110 +1133,95 @@ def run(mode: Mode, smoke: bool) -> int:
         token = (login["authToken"], login["userId"])
         counts = query_counts(token)
 
-        def bare(name: str, phase: str, method: str, path: str, body: Any) -> list[Target]:
-            script = lua_script(method, path, token=None, body=body)
-            return [Target(Result(name, phase), bare_base + path, script)]
-
-        def product(
-            name: str,
-            phase: str,
-            method: str,
-            path: str,
-            *,
-            ceiling: str | None,
-            everywhere: bool,
-            body: Any,
-            signed_in: bool = True,
-        ) -> list[Target]:
-            """The product's scenario, on every serving setup or on `make run`'s."""
-            chosen = setups if everywhere else [s for s in setups if s.name == DEFAULT_SERVING]
-            script = lua_script(method, path, token=token if signed_in else None, body=body)
-            return [
-                Target(
-                    Result(name, phase, ceiling=ceiling, serving=s.name),
-                    bases[s.name] + path,
-                    script,
-                )
-                for s in chosen
-            ]
-
-        def phase(name: str, full: bool) -> None:
+        def phase(when: str, full: bool) -> None:
             """Each endpoint's runs interleaved with its ceiling's (and, in the full phase, with
             the other serving setups'), one group of endpoints after the other."""
-            print(f"Phase {name}:")
+            print(f"Phase {when}:")
+            # The product's scenarios on every serving setup, or on `make run`'s.
+            chosen = setups if full else [s for s in setups if s.name == DEFAULT_SERVING]
+
+            def bare(name: str, method: str, path: str, body: Any) -> list[Target]:
+                script = lua_script(method, path, token=None, body=body)
+                return [Target(Result(name, when), bare_base + path, script)]
+
+            def product(
+                name: str,
+                method: str,
+                path: str,
+                *,
+                ceiling: str | None,
+                body: Any,
+                signed_in: bool = True,
+            ) -> list[Target]:
+                script = lua_script(method, path, token=token if signed_in else None, body=body)
+                return [
+                    Target(
+                        Result(name, when, ceiling=ceiling, serving=s.name),
+                        bases[s.name] + path,
+                        script,
+                    )
+                    for s in chosen
+                ]
+
             groups = []
             if full:
                 groups.append(
-                    bare("bare static", name, "GET", "/static", None)
+                    bare("bare static", "GET", "/static", None)
                     + product(
                         "GET /api/version",
-                        name,
                         "GET",
                         "/api/version",
                         ceiling="bare static",
-                        everywhere=full,
                         body=None,
                         signed_in=False,
                     )
                     + product(
                         "POST /api/login",
-                        name,
                         "POST",
                         "/api/login",
                         ceiling=None,
-                        everywhere=full,
                         body="user=bench0&password=bench+passphrase",
                         signed_in=False,
                     )
                     + product(
                         "GET /api/publicRooms",
-                        name,
                         "GET",
                         "/api/publicRooms",
                         ceiling="bare static",
-                        everywhere=full,
                         body=None,
                     )
                 )
             groups.append(
-                bare("bare insert", name, "POST", f"/insert/{ROOM}", {"msg": "bench UNIQUE"})
+                bare("bare insert", "POST", f"/insert/{ROOM}", {"msg": "bench UNIQUE"})
                 + product(
                     "POST /api/rooms/<id>/send",
-                    name,
                     "POST",
                     f"/api/rooms/{ROOM}/send",
                     ceiling="bare insert",
-                    everywhere=full,
                     body={"msg": "bench UNIQUE"},
                 )
                 + product(
                     "POST /api/v1/chat.postMessage",
-                    name,
                     "POST",
                     "/api/v1/chat.postMessage",
                     ceiling="bare insert",
-                    everywhere=full,
                     body={"roomId": ROOM, "text": "bench UNIQUE"},
                 )
             )
             groups.append(
-                bare("bare select", name, "GET", f"/select/{ROOM}", None)
+                bare("bare select", "GET", f"/select/{ROOM}", None)
                 + product(
                     "GET /api/rooms/<id>/messages",
-                    name,
                     "GET",
                     f"/api/rooms/{ROOM}/messages",
                     ceiling="bare select",
-                    everywhere=full,
                     body=None,
                 )
                 + product(
                     "GET /api/v1/channels.history",
-                    name,
                     "GET",
                     f"/api/v1/channels.history?roomId={ROOM}&count=50",
                     ceiling="bare select",
-                    everywhere=full,
                     body=None,
                 )
             )
