@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django_ratelimit.core import get_usage
 
-from chat_project.errors import (
+from chat_project.http.errors import (
     LoginBlockedForIp,
     LoginBlockedForUser,
     LoginUnavailable,

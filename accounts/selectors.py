@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
 from accounts.models import User
+from chat_project.http.v1 import text_param, v1_error
 
 
 def user_for_login(identifier: str, *, kind: str) -> User | None:
@@ -36,3 +40,24 @@ def users_to_list() -> QuerySet[User]:
 def users_with_ids(user_ids: list[str]) -> QuerySet[User]:
     """These users, by username (users.presence)."""
     return User.objects.filter(pk__in=user_ids).order_by("username")
+
+
+def user_from_params(params: Mapping[str, Any]) -> User:
+    """The user named by `userId`, `username` or `user` (Rocket.Chat's getUserFromParams)."""
+    user_id = text_param(params, "userId")
+    username = text_param(params, "username") or text_param(params, "user")
+    if user_id:
+        user = User.objects.filter(pk=user_id).first()
+    elif username:
+        user = User.objects.by_username(username).first()
+    else:
+        raise v1_error(
+            'The required "userId" or "username" param was not provided',
+            "error-user-param-not-provided",
+        )
+    if user is None:
+        raise v1_error(
+            'The required "userId" or "username" param provided does not match any users',
+            "error-invalid-user",
+        )
+    return user

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.models import User
-from chat_project.timestamps import iso_ms
+from chat_project.db.timestamps import iso_ms
 
 
 def role_names(user: User) -> list[str]:
@@ -16,7 +16,7 @@ def role_names(user: User) -> list[str]:
 def user_json(user: User, *, full: bool = False, status: str = "offline") -> dict[str, Any]:
     """A user as users.info shows them: `full` adds what only the user themselves, or holders of
     view-full-other-user-info, may see (emails, roles, last login). `status` is their presence
-    (chat_project.realtime.presence.statuses, fetched for a whole list at once)."""
+    (accounts.presence.statuses, fetched for a whole list at once)."""
     roles = role_names(user)
     body: dict[str, Any] = {
         "_id": user.pk,

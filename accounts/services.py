@@ -26,8 +26,8 @@ from accounts.tokens import (
     verify_login_token,
 )
 from accounts.validators import validate_name
-from chat_project.errors import Forbidden, InvalidParams, LoginFailed, bulk_record_error
-from chat_project.lookups import pks_by_lowercase
+from chat_project.db.lookups import pks_by_lowercase
+from chat_project.http.errors import Forbidden, InvalidParams, LoginFailed, bulk_record_error
 from chat_project.realtime import events as realtime
 from permissions.checks import has_permission
 from permissions.models import Role
@@ -206,9 +206,10 @@ def authenticated_user(
     return user
 
 
-def log_out(*, token: LoginToken) -> None:
-    """Revokes the token that made the call, and no other."""
-    revoke_login_token(token=token)
+def log_out(*, token_id: int, origin: str | None = None) -> None:
+    """Revokes the token that made the call, and no other. `origin`: the websocket that logged
+    itself out, which stays up, signed out."""
+    revoke_login_token(token_id=token_id, origin=origin)
 
 
 def invalid_params_from(exc: ValidationError) -> InvalidParams:
@@ -226,7 +227,7 @@ def invalid_params_from(exc: ValidationError) -> InvalidParams:
 
 # --- the v1 API's users.*: errors in Rocket.Chat's words and error types --------------------------
 # (An InvalidParams with error_type "error-failure" is Rocket.Chat's API.v1.failure: its text is
-# answered bare; every other type is added in brackets by chat_project.v1.)
+# answered bare; every other type is added in brackets by chat_project.http.v1.)
 
 
 def may_view_full_user_info(*, viewer: User, user: User) -> bool:

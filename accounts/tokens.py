@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import LoginToken, User
 from chat_project import access_cache
+from chat_project.realtime.events import logins_ended
 
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 # last_used_at is a hint for administrators, not an audit log: refresh it at most this often, so
@@ -97,12 +98,22 @@ def keep_token(token: LoginToken, read_under: str | None = None) -> None:
     access_cache.remember(("token", token.digest), snapshot, read_under)
 
 
-def revoke_login_token(*, token: LoginToken) -> None:
-    """Ends this one login (and its websockets); the user's other tokens keep working."""
-    from chat_project.realtime.events import logins_ended
+def user_of_live_login(token_id: int) -> User | None:
+    """The active user of this unexpired token, or None (a websocket's login, checked on each
+    call it makes: one indexed query)."""
+    token = (
+        LoginToken.objects.select_related("user")
+        .filter(pk=token_id, expires_at__gt=timezone.now(), user__is_active=True)
+        .first()
+    )
+    return None if token is None else token.user
 
-    LoginToken.objects.filter(pk=token.pk).delete()
-    logins_ended(token_ids=[token.pk])
+
+def revoke_login_token(*, token_id: int, origin: str | None = None) -> None:
+    """Ends this one login and its websockets, but for `origin`, the connection that logged
+    itself out (it stays up, signed out); the user's other tokens keep working."""
+    LoginToken.objects.filter(pk=token_id).delete()
+    logins_ended(token_ids=[token_id], origin=origin)
 
 
 def purge_expired_login_tokens(*, user: User | None = None) -> int:

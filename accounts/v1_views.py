@@ -18,9 +18,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import presence
 from accounts.authentication import authenticate_http_request
 from accounts.models import LoginToken, User
-from accounts.selectors import find_user, users_to_list, users_with_ids
+from accounts.selectors import find_user, user_from_params, users_to_list, users_with_ids
 from accounts.serializers import (
     active_status_json,
     login_token_json,
@@ -41,18 +42,16 @@ from accounts.services import (
     update_user,
 )
 from accounts.views import LOGGED_OUT, LOGIN_DATA, LOGIN_FIELDS, LoginInput
-from chat_project import schema as api
-from chat_project.errors import ApiError
-from chat_project.fields import StrictCharField, json_from_form
-from chat_project.ratelimit import client_address
-from chat_project.realtime import presence
-from chat_project.timestamps import iso_ms
-from chat_project.v1 import (
+from chat_project.db.timestamps import iso_ms
+from chat_project.http import schema as api
+from chat_project.http.errors import ApiError
+from chat_project.http.fields import StrictCharField, json_from_form
+from chat_project.http.ratelimit import client_address
+from chat_project.http.v1 import (
     V1View,
     forbidden,
     ok,
     page_params,
-    user_from_params,
     v1_error,
     v1_failure,
 )
@@ -130,7 +129,7 @@ class LogoutView(V1View):
     """GET or POST /api/v1/logout: revokes the token that made the call."""
 
     def get(self, request: Request) -> Response:
-        log_out(token=cast(LoginToken, request.auth))
+        log_out(token_id=cast(LoginToken, request.auth).pk)
         return ok({"status": "success", "data": {"message": LOGGED_OUT}})
 
     post = get

@@ -18,9 +18,9 @@ from rest_framework.views import APIView
 from accounts.authentication import authenticate_http_request
 from accounts.models import LoginToken
 from accounts.services import log_in, log_out, register_users
-from chat_project import schema as api
-from chat_project.fields import StrictCharField, batch_param
-from chat_project.ratelimit import client_address
+from chat_project.http import schema as api
+from chat_project.http.fields import StrictCharField, batch_param
+from chat_project.http.ratelimit import client_address
 from permissions.checks import has_permission, requires
 
 # What Rocket.Chat's beta REST API answered; clients of the 0.1 API check it verbatim.
@@ -138,7 +138,7 @@ class LogoutView(APIView):
     """GET or POST /api/logout: revokes the token that made the call."""
 
     def get(self, request: Request) -> Response:
-        log_out(token=cast(LoginToken, request.auth))
+        log_out(token_id=cast(LoginToken, request.auth).pk)
         return Response({"status": "success", "data": {"message": LOGGED_OUT}})
 
     post = get

@@ -210,7 +210,7 @@ def seed(mode: Mode) -> tuple[list[str], list[str]]:
     from django.contrib.auth.hashers import make_password
     from django.db import connection
 
-    from chat_project.ids import random_id
+    from chat_project.db.ids import random_id
 
     rng = random.Random(7)
     now = datetime.now(UTC)
@@ -322,7 +322,7 @@ def add_messages(upto: int, users: list[str]) -> None:
     them."""
     from django.db import connection
 
-    from chat_project.ids import random_id
+    from chat_project.db.ids import random_id
 
     with connection.cursor() as cursor:
         raw = cursor.cursor

@@ -5,7 +5,7 @@
 
 import os
 
-from chat_project.handlers import get_wsgi_application
+from chat_project.serving.handlers import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chat_project.settings")
 wsgi_application = get_wsgi_application()  # sets Django up before the realtime modules load

@@ -162,14 +162,14 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 # Seconds to wait for a PostgreSQL connection: a stopped or unreachable database then costs a
-# request this long and a 503 (chat_project.errors), not a hang. CONN_HEALTH_CHECKS (on, above)
+# request this long and a 503 (chat_project.http.errors), not a hang. CONN_HEALTH_CHECKS (on, above)
 # drops a dead pooled connection, so the server recovers by itself once the database is back.
 DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
 if _database["ENGINE"] == "django.db.backends.postgresql":
     _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
     # Django's backend, with a health check that needs no round trip and prepared statements
-    # for the hot ones (chat_project/postgresql/base.py).
-    _database["ENGINE"] = "chat_project.postgresql"
+    # for the hot ones (chat_project/db/postgresql/base.py).
+    _database["ENGINE"] = "chat_project.db.postgresql"
 # The hottest statements (a send, a history page) run as server-side prepared statements on
 # PostgreSQL, planned once per connection. Turn off behind a pooler that shares one server
 # session between clients' transactions (PgBouncer's transaction mode).
@@ -326,14 +326,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so that every response, whatever produced it, gets the request id and version
     # headers and, under /api/, the JSON error envelope.
-    "chat_project.middleware.ApiEnvelopeMiddleware",
+    "chat_project.http.middleware.ApiEnvelopeMiddleware",
     # Before the rate limits: a preflight is answered without being counted, and a 429 still
     # carries the CORS headers a browser needs to let the page read it. Inert unless
     # CORS_ALLOWED_ORIGINS names an origin.
     "corsheaders.middleware.CorsMiddleware",
     # Next, so that a 429 is answered before anything else runs, and every /api/ answer,
     # errors included, carries the rate headers.
-    "chat_project.ratelimit.ApiRateLimitMiddleware",
+    "chat_project.http.ratelimit.ApiRateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -393,19 +393,19 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.LoginTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "chat_project.parsers.SafeJSONParser",
+        "chat_project.http.parsers.SafeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["chat_project.renderers.FastJSONRenderer"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "chat_project.negotiation.AlwaysJson",
-    "EXCEPTION_HANDLER": "chat_project.errors.api_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["chat_project.http.renderers.FastJSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "chat_project.http.negotiation.AlwaysJson",
+    "EXCEPTION_HANDLER": "chat_project.http.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_SCHEMA_CLASS": "chat_project.schema.ApiSchema",
+    "DEFAULT_SCHEMA_CLASS": "chat_project.http.schema.ApiSchema",
 }
 
 # The OpenAPI schema of every /api/ endpoint, at /api/schema/ (browsable at /api/docs/); the
-# shared parts (error envelope, auth, rate headers) are in chat_project/schema.py.
+# shared parts (error envelope, auth, rate headers) are in chat_project/http/schema.py.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Chat server API",
     "DESCRIPTION": "The Rocket.Chat REST API (0.1 under /api/, v1 under /api/v1/).",
@@ -415,10 +415,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "PREPROCESSING_HOOKS": ["chat_project.schema.only_api_endpoints"],
+    "PREPROCESSING_HOOKS": ["chat_project.http.schema.only_api_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "chat_project.schema.shared_parts",
+        "chat_project.http.schema.shared_parts",
     ],
 }
 

@@ -4,7 +4,7 @@ from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.negotiation import DefaultContentNegotiation
 
-from chat_project.health import health
+from chat_project.http.health import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -34,7 +34,7 @@ urlpatterns = [
 ]
 
 # Under /api/ these answer in the JSON envelope; elsewhere they are Django's own pages.
-handler400 = "chat_project.errors.handler400"
-handler403 = "chat_project.errors.handler403"
-handler404 = "chat_project.errors.handler404"
-handler500 = "chat_project.errors.handler500"
+handler400 = "chat_project.http.errors.handler400"
+handler403 = "chat_project.http.errors.handler403"
+handler404 = "chat_project.http.errors.handler404"
+handler500 = "chat_project.http.errors.handler500"

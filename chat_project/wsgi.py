@@ -3,7 +3,7 @@ which wraps the same handler."""
 
 import os
 
-from chat_project.handlers import get_wsgi_application
+from chat_project.serving.handlers import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chat_project.settings")
 

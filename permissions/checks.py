@@ -71,6 +71,11 @@ def has_permission(user: User, name: str, room: Room | None = None) -> bool:
     return any(name in held.by_room_role.get(role, ()) for role in held.room_roles[room.pk])
 
 
+def bypasses_rate_limits(user: User) -> bool:
+    """Holders of api-bypass-rate-limit are not counted by the API's rate limits."""
+    return has_permission(user, "api-bypass-rate-limit")
+
+
 def requires(*names: str) -> type[BasePermission]:
     """A DRF permission class admitting signed-in users who hold every one of `names` globally:
     `permission_classes = [requires("bulk-create-c", "create-c")]`."""

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from accounts.models import User
-from chat_project.timestamps import ONE_MS
+from chat_project.db.timestamps import ONE_MS
 from permissions.models import Permission, Role
 from rooms.models import Room, Subscription
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.models import User
-from chat_project.timestamps import iso_ms
+from chat_project.db.timestamps import iso_ms
 from permissions.models import Permission, Role
 
 

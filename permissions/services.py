@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat_project.errors import InvalidParams
+from chat_project.http.errors import InvalidParams
 from chat_project.realtime.events import role_changed
 from permissions.models import Permission, Role
 from permissions.selectors import role_in_use

@@ -21,17 +21,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from chat_project import schema as api
-from chat_project.errors import ApiError, api_error_from_drf
-from chat_project.fields import StrictCharField, TimestampField, batch_param
-from chat_project.v1 import (
+from accounts.selectors import user_from_params
+from chat_project.http import schema as api
+from chat_project.http.errors import ApiError, api_error_from_drf
+from chat_project.http.fields import StrictCharField, TimestampField, batch_param
+from chat_project.http.v1 import (
     V1Error,
     V1View,
     ok,
     page_params,
     paginated,
     text_param,
-    user_from_params,
     v1_error,
 )
 from permissions.checks import has_permission, requires

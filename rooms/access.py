@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import User
 from chat_project import access_cache
-from chat_project.errors import CannotAccessRoom, MessageNotFound, RoomArchived, RoomNotFound
+from chat_project.http.errors import CannotAccessRoom, MessageNotFound, RoomArchived, RoomNotFound
 from permissions.checks import has_permission
 from rooms.models import Message, Room, Subscription
 from rooms.selectors import message_by_id
@@ -16,6 +16,8 @@ from rooms.selectors import message_by_id
 # Room ids are Meteor ids, "GENERAL", or two of them side by side; anything else names no room
 # and is refused before it reaches the database (NUL bytes and the like included).
 ROOM_ID_SHAPE = re.compile(r"^[0-9A-Za-z]{1,34}$")
+# Rocket.Chat's words when a message named with a room id is not in that room.
+ROOM_MISMATCH = "The room id provided does not match where the message is from."
 
 
 def get_room(room_id: str, *, viewer: User | None = None) -> Room:

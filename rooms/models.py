@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.validators import validate_name
-from chat_project.ids import random_id
+from chat_project.db.ids import random_id
 
 GENERAL_ROOM_ID = "GENERAL"
 

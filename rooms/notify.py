@@ -8,10 +8,11 @@ from typing import Any
 
 from django.db.models.functions import Lower
 
+from chat_project.db.timestamps import epoch_ms
 from chat_project.realtime import events
 from chat_project.realtime.events import NOTIFY_USER, stream
 from rooms.models import Message, Room, Subscription
-from rooms.serializers import epoch_ms, message_ddp_json, room_v1_json
+from rooms.serializers import message_ddp_json, room_v1_json
 
 
 def room_ddp_json(room: Room) -> dict[str, Any]:

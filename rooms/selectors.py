@@ -14,7 +14,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
 
 from accounts.models import User
-from chat_project.postgresql.statements import prepared_statement
+from chat_project.db.postgresql.statements import prepared_statement
 from permissions.selectors import changed_after
 from rooms.models import Message, Room, Subscription
 
@@ -388,3 +388,8 @@ def room_by_name(value: str, rooms: QuerySet[Room]) -> Room | None:
     if not value or len(value) > 64 or "\x00" in value:
         return None
     return rooms.alias(lower=Lower("name")).filter(lower=value.lower()).first()
+
+
+def member_room_ids(user: User) -> set[str]:
+    """The ids of the rooms `user` is a member of (one query)."""
+    return set(Subscription.objects.filter(user=user).values_list("room_id", flat=True))

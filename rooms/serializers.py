@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from accounts.models import User
 from accounts.serializers import user_brief
-from chat_project.timestamps import ONE_MS, iso_ms
+from chat_project.db.timestamps import epoch_ms, iso_ms
 from rooms.models import Message, Room, Subscription
 
 if TYPE_CHECKING:
     from rooms.selectors import ShownMessage
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def room_json(room: Room, usernames: list[str]) -> dict[str, Any]:
@@ -75,11 +72,6 @@ def message_json(message: Message | ShownMessage) -> dict[str, Any]:
             "username": editor.username if editor else None,
         }
     return body
-
-
-def epoch_ms(moment: datetime) -> int:
-    """Milliseconds since 1970, as JavaScript's Date.now() counts (chat.postMessage's `ts`)."""
-    return (moment - EPOCH) // ONE_MS
 
 
 def room_v1_json(room: Room) -> dict[str, Any]:

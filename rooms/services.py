@@ -16,7 +16,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.validators import validate_name
-from chat_project.errors import (
+from chat_project.db.lookups import pks_by_lowercase
+from chat_project.db.postgresql.statements import prepared_statement
+from chat_project.db.timestamps import ONE_MS, now_ms
+from chat_project.http.errors import (
     CannotAccessRoom,
     DeletingAsAuthorNotAllowed,
     Forbidden,
@@ -33,9 +36,6 @@ from chat_project.errors import (
     RoomNotFound,
     bulk_record_error,
 )
-from chat_project.lookups import pks_by_lowercase
-from chat_project.postgresql.statements import prepared_statement
-from chat_project.timestamps import ONE_MS, now_ms
 from permissions.checks import has_permission
 from rooms import notify
 from rooms.access import access_room, forget_membership

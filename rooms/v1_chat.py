@@ -18,8 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from chat_project import schema as api
-from chat_project.errors import (
+from chat_project.db.timestamps import epoch_ms, now_ms
+from chat_project.http import schema as api
+from chat_project.http.errors import (
     ApiError,
     CannotAccessRoom,
     DeletingAsAuthorNotAllowed,
@@ -29,10 +30,10 @@ from chat_project.errors import (
     RoomArchived,
     RoomNotFound,
 )
-from chat_project.fields import json_from_form
-from chat_project.timestamps import now_ms
-from chat_project.v1 import V1Error, V1View, bool_param, ok, text_param, v1_error, v1_failure
+from chat_project.http.fields import json_from_form
+from chat_project.http.v1 import V1Error, V1View, bool_param, ok, text_param, v1_error, v1_failure
 from rooms.access import (
+    ROOM_MISMATCH,
     access_message,
     access_room,
     can_read_room,
@@ -44,7 +45,7 @@ from rooms.access import (
 )
 from rooms.models import Message, Room
 from rooms.selectors import room_by_name
-from rooms.serializers import epoch_ms, message_json
+from rooms.serializers import message_json
 from rooms.services import (
     delete_message,
     edit_message,
@@ -53,7 +54,6 @@ from rooms.services import (
 
 # Rocket.Chat's words, to the letter.
 READ_ONLY_SEND = "You can't send messages because the room is readonly."
-ROOM_MISMATCH = "The room id provided does not match where the message is from."
 NO_RID = "The 'rid' property on the message object is missing."
 
 

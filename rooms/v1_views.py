@@ -19,12 +19,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from accounts.selectors import user_from_params
 from accounts.serializers import user_brief
-from chat_project import schema as api
-from chat_project.errors import RoomNotFound
-from chat_project.fields import TimestampField
-from chat_project.timestamps import iso_ms
-from chat_project.v1 import (
+from chat_project.db.timestamps import iso_ms
+from chat_project.http import schema as api
+from chat_project.http.errors import RoomNotFound
+from chat_project.http.fields import TimestampField
+from chat_project.http.v1 import (
     MAX_OFFSET,
     V1View,
     bool_param,
@@ -33,7 +34,6 @@ from chat_project.v1 import (
     page_params,
     paginated,
     text_param,
-    user_from_params,
     v1_error,
     v1_failure,
 )

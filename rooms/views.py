@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from chat_project import schema as api
-from chat_project.fields import StrictCharField, TimestampField, batch_param
+from chat_project.http import schema as api
+from chat_project.http.fields import StrictCharField, TimestampField, batch_param
 from permissions.checks import requires
 from rooms.access import access_room, get_visible_room
 from rooms.selectors import joined_rooms, public_rooms, room_history

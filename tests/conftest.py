@@ -71,12 +71,12 @@ def pytest_report_header(config):
 @pytest.fixture(autouse=True)
 def clients_serve_as_the_servers_do(monkeypatch):
     """The test client (django.test.Client, and so DRF's APIClient) builds its middleware chain
-    and resolves paths as every server process's handler does (chat_project.handlers): /api/
+    and resolves paths as every server process's handler does (chat_project.serving.handlers): /api/
     requests go without the browser-only middlewares, the rest with all of settings.MIDDLEWARE,
     and paths resolved lately are remembered."""
     from django.test.client import ClientHandler
 
-    from chat_project.handlers import load_middleware, resolve_request
+    from chat_project.serving.handlers import load_middleware, resolve_request
 
     monkeypatch.setattr(ClientHandler, "load_middleware", load_middleware)
     monkeypatch.setattr(ClientHandler, "resolve_request", resolve_request)

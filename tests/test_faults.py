@@ -266,7 +266,7 @@ def assert_service_unavailable(answer, *, within):
 
 def test_a_database_restart_costs_no_failed_request(server, postgres, member):
     """The restart drops every worker's pooled connection; before a request's first statement
-    the health check (chat_project/postgresql: the socket says so, no round trip) sees it and
+    the health check (chat_project/db/postgresql: the socket says so, no round trip) sees it and
     opens a fresh one, so no request fails."""
     for _ in range(16):  # a pooled connection in each worker
         assert call(server, "/api/publicRooms", token=member)[0] == 200

@@ -35,7 +35,7 @@ def test_health_reports_database_and_cache_without_login(api):
 
 @pytest.mark.django_db
 def test_health_is_503_when_the_database_is_down(api, monkeypatch):
-    monkeypatch.setattr("chat_project.health.connection", Unreachable())
+    monkeypatch.setattr("chat_project.http.health.connection", Unreachable())
 
     response = api.get("/api/health")
 
@@ -52,7 +52,7 @@ def test_health_is_503_when_the_database_is_down(api, monkeypatch):
 
 @pytest.mark.django_db
 def test_health_is_degraded_but_200_when_the_cache_is_down(api, monkeypatch):
-    monkeypatch.setattr("chat_project.health.cache", Unreachable())
+    monkeypatch.setattr("chat_project.http.health.cache", Unreachable())
 
     response = api.get("/api/health")
 
@@ -115,7 +115,7 @@ def test_database_error_in_a_middleware_is_503_in_the_envelope(user, auth_header
         raise OperationalError("could not connect to server")
 
     # The rate limits look the token up before any view runs.
-    monkeypatch.setattr("chat_project.ratelimit.authenticate_http_request", database_gone)
+    monkeypatch.setattr("chat_project.http.ratelimit._caller_of", database_gone)
     client = APIClient(raise_request_exception=False)
 
     response = client.get("/api/publicRooms", **auth_headers(user))

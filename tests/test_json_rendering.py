@@ -1,4 +1,4 @@
-"""Every /api/ answer is written by orjson (chat_project.renderers.FastJSONRenderer), byte for
+"""Every /api/ answer is written by orjson (chat_project.http.renderers.FastJSONRenderer), byte for
 byte as DRF's own JSONRenderer writes it: compact, UTF-8, times in DRF's format, U+2028 and
 U+2029 escaped, and whatever orjson does not know handed to DRF's encoder."""
 
@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
-from chat_project.renderers import FastJSONRenderer
+from chat_project.http.renderers import FastJSONRenderer
 from tests.factories import MessageFactory, RoomFactory, SubscriptionFactory, UserFactory
 
 PAYLOADS = [

@@ -1,4 +1,4 @@
-"""Our PostgreSQL backend (chat_project/postgresql): the hot statements run as prepared
+"""Our PostgreSQL backend (chat_project/db/postgresql): the hot statements run as prepared
 statements, planned once per connection, with the same answers; the pooled connection's health
 check sees a server that dropped it without asking the server anything."""
 
@@ -9,7 +9,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from chat_project.postgresql.statements import (
+from chat_project.db.postgresql.statements import (
     PreparedStatement,
     prepared_statement,
     registered_statement,
@@ -65,7 +65,7 @@ def test_a_statement_takes_positional_or_named_parameters_in_order():
 
 
 def test_statements_are_named_once_and_the_least_recently_used_make_room(monkeypatch):
-    from chat_project.postgresql import statements
+    from chat_project.db.postgresql import statements
 
     monkeypatch.setattr(statements, "registered", OrderedDict())
     monkeypatch.setattr(statements, "MAX_STATEMENTS", 2)
@@ -169,7 +169,7 @@ def test_prepared_statements_can_be_turned_off(api, auth_headers, member, settin
 
 @ON_POSTGRESQL
 def test_a_connection_keeps_at_most_so_many_statements_prepared(monkeypatch, db):
-    from chat_project.postgresql import base
+    from chat_project.db.postgresql import base
 
     monkeypatch.setattr(base, "MAX_PER_CONNECTION", 2)
     texts = [prepared_statement(f"SELECT %s + {n} AS kept") for n in range(3)]

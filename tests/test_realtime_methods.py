@@ -9,10 +9,9 @@ import pytest
 
 from accounts.models import User
 from accounts.tokens import issue_login_token
-from chat_project.timestamps import now_ms
+from chat_project.db.timestamps import epoch_ms, now_ms
 from permissions.models import Permission
 from rooms.models import Message, Room, Subscription
-from rooms.serializers import epoch_ms
 from tests.factories import MessageFactory, RoomFactory, SubscriptionFactory, UserFactory
 from tests.realtime import DDPClient, in_thread, run
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from accounts import presence
 from accounts.tokens import issue_login_token
-from chat_project.realtime import presence
 from tests.factories import UserFactory
 from tests.realtime import DDPClient, rest, run
 

@@ -1,4 +1,4 @@
-"""Every server process runs chat_project.handlers.ChatWSGIHandler: Django's handler, whose
+"""Every server process runs chat_project.serving.handlers.ChatWSGIHandler: Django's handler, whose
 /api/ requests skip the session, CSRF, session-user and flash-message middlewares (the API
 signs in by token and its views are exempt from CSRF), while the admin keeps all of them. The
 test client builds its chain the same way (tests/conftest.py), so every test runs the chain the
@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from chat_project import asgi, wsgi
-from chat_project.handlers import BROWSER_ONLY_MIDDLEWARE, ChatWSGIHandler, resolved_path
+from chat_project.serving.handlers import BROWSER_ONLY_MIDDLEWARE, ChatWSGIHandler, resolved_path
 from rooms.models import Message, Room
 from tests.factories import RoomFactory
 

@@ -57,7 +57,7 @@ def test_database_and_redis_urls_are_used(tmp_path):
     loaded = json.loads(result.stdout)
     database = loaded["DATABASES"]["default"]
     assert (database["ENGINE"], database["HOST"], database["PORT"], database["NAME"]) == (
-        "chat_project.postgresql",  # Django's, with our health check and prepared statements
+        "chat_project.db.postgresql",  # Django's, with our health check and prepared statements
         "db.example",
         5433,
         "chatdb",

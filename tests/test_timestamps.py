@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chat_project.timestamps import iso_ms
+from chat_project.db.timestamps import iso_ms
 
 
 @pytest.mark.parametrize(

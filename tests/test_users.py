@@ -12,9 +12,9 @@ from django.db import IntegrityError, transaction
 from accounts.hashers import RocketChatArgon2PasswordHasher
 from accounts.models import User
 from accounts.services import create_user
-from chat_project import ids
-from chat_project.errors import InvalidParams
-from chat_project.ids import ID_ALPHABET, random_id
+from chat_project.db import ids
+from chat_project.db.ids import ID_ALPHABET, random_id
+from chat_project.http.errors import InvalidParams
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from chat_project.timestamps import iso_ms
+from chat_project.db.timestamps import iso_ms
 from permissions.models import Permission, Role
 from rooms.models import Subscription
 from tests.factories import RoomFactory, SubscriptionFactory, UserFactory

@@ -18,9 +18,9 @@ import django
 django.setup()
 from gunicorn.glogging import Logger
 from chat_project.management.commands.serve import GunicornServer
-from chat_project.workers import ChatUvicornWorker
+from chat_project.serving.workers import ChatUvicornWorker
 
-app = GunicornServer({"bind": "127.0.0.1:0", "worker_class": "chat_project.workers.ChatUvicornWorker"})
+app = GunicornServer({"bind": "127.0.0.1:0", "worker_class": "chat_project.serving.workers.ChatUvicornWorker"})
 worker = ChatUvicornWorker(0, os.getpid(), [], app, 30, app.cfg, Logger(app.cfg))
 before = gc.get_freeze_count()
 worker.load_wsgi()

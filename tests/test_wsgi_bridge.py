@@ -1,4 +1,4 @@
-"""The WSGI bridge that serves Django under `make run` (chat_project/wsgi_bridge.py): a request
+"""The WSGI bridge that serves Django under `make run` (chat_project/serving/wsgi_bridge.py): a request
 body read on the event loop (a large one's rest as the application reads it), the response
 written in the thread and sent by the loop (a large one piece by piece), PEP 3333's environ."""
 
@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from chat_project import wsgi_bridge
-from chat_project.wsgi_bridge import WsgiBridge
+from chat_project.serving import wsgi_bridge
+from chat_project.serving.wsgi_bridge import WsgiBridge
 
 
 def scope(method="GET", path="/api/echo", query=b"", headers=()):

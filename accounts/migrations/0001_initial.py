@@ -2,7 +2,7 @@
 
 import accounts.models
 import accounts.validators
-import chat_project.ids
+import chat_project.db.ids
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.CharField(
-                        default=chat_project.ids.random_id,
+                        default=chat_project.db.ids.random_id,
                         editable=False,
                         max_length=17,
                         primary_key=True,

@@ -4,8 +4,9 @@
 - `/sockjs/<server>/<session>/websocket`: the same in SockJS framing (Meteor's own client),
   with `GET /sockjs/info` telling it that websockets are available.
 - everything else: Django. Its views are synchronous, and Django's own ASGI handler would run
-  them one at a time per process (thread_sensitive); our WSGI bridge (chat_project/wsgi_bridge.py)
-  runs them in a pool of WEB_THREADS threads instead, as a threaded WSGI server would.
+  them one at a time per process (thread_sensitive); our WSGI bridge
+  (chat_project/serving/wsgi_bridge.py) runs them in a pool of WEB_THREADS threads instead, as
+  a threaded WSGI server would.
 """
 
 from __future__ import annotations
@@ -90,6 +91,6 @@ async def sockjs_info(send: Any) -> None:
 
 
 def application_for(wsgi_app: Any, threads: int) -> Router:
-    from chat_project.wsgi_bridge import WsgiBridge
+    from chat_project.serving.wsgi_bridge import WsgiBridge
 
     return Router(WsgiBridge(wsgi_app, threads))

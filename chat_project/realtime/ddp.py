@@ -4,10 +4,10 @@ The reader handles frames in order, as Meteor does: a method's `result` (and the
 is sent before the next frame is looked at. Everything the server sends goes through one
 bounded queue and one writer task, so frames never interleave and a client that stops reading
 is cut off when its queue fills (REALTIME_SOCKET_QUEUE) rather than holding the hub back.
-When the server offers it (chat_project.workers), a frame for a socket with nothing queued and
-nothing being sent is written there and then, without waking the writer: the hub's fan-out then
-costs one write per socket. The order of frames, and the bytes, are the same either way.
-A heartbeat pings a quiet client and closes it if the pong does not come, and closes a
+When the server offers it (chat_project.serving.workers), a frame for a socket with nothing
+queued and nothing being sent is written there and then, without waking the writer: the hub's
+fan-out then costs one write per socket. The order of frames, and the bytes, are the same
+either way. A heartbeat pings a quiet client and closes it if the pong does not come, and closes a
 connection whose login has expired.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 
-from chat_project.ids import random_id
+from chat_project.db.ids import random_id
 from chat_project.realtime.hub import Frame, Hub, dumps, get_hub
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 SUPPORTED_VERSIONS = ("1", "pre2", "pre1")
 CLOSE = object()  # queued last: the writer closes the socket after what came before
 # The ASGI extension (scope["extensions"]) that writes a text frame at once, if it can:
-# `send_text_now(utf8: bytes) -> bool` (chat_project.workers.ChatWebSocketProtocol).
+# `send_text_now(utf8: bytes) -> bool` (chat_project.serving.workers.ChatWebSocketProtocol).
 SEND_TEXT_NOW = "chat.websocket.send_text_now"
 
 
@@ -268,7 +268,7 @@ def sockjs_messages(text: str) -> list[str]:
 
 def client_address(scope: dict[str, Any]) -> str:
     """The client's address, by the REST API's rule (X-Forwarded-For only from TRUSTED_PROXIES)."""
-    from chat_project.ratelimit import forwarded_client
+    from chat_project.http.ratelimit import forwarded_client
 
     client = scope.get("client") or ("", 0)
     headers = scope.get("headers", ())

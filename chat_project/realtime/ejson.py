@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rooms.serializers import epoch_ms
+from chat_project.db.timestamps import epoch_ms
 
 
 def date(moment: datetime) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat_project.errors import ApiError
+from chat_project.http.errors import ApiError
 
 
 class MeteorError(Exception):

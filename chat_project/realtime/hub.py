@@ -108,7 +108,7 @@ class Hub:
         self.task: asyncio.Task[None] | None = None
         self.stop_listening: Callable[[], None] | None = None
         self.redis_connected = asyncio.Event()
-        self.on_login: list[Hook] = []  # presence signs users in and out here
+        self.on_login: list[Hook] = []  # presence (accounts) signs users in and out here
         self.on_logout: list[Hook] = []
         self.jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []  # run while it runs
         self.job_tasks: list[asyncio.Task[None]] = []
@@ -353,6 +353,14 @@ class Hub:
 
 
 _hub: Hub | None = None
+# What the apps attach to each process's hub as it is made (accounts: presence's tracker),
+# registered from their AppConfig.ready() with attach_to_every_hub.
+ATTACHMENTS: list[Callable[[Hub], None]] = []
+
+
+def attach_to_every_hub(attach: Callable[[Hub], None]) -> None:
+    if attach not in ATTACHMENTS:
+        ATTACHMENTS.append(attach)
 
 
 async def get_hub() -> Hub:
@@ -365,10 +373,9 @@ async def get_hub() -> Hub:
             _hub.stop_listening()
         _hub = None
     if _hub is None:
-        from chat_project.realtime import presence
-
         _hub = Hub()
-        presence.attach(_hub)
+        for attach in ATTACHMENTS:
+            attach(_hub)
     await _hub.start()
     return _hub
 

@@ -1,9 +1,11 @@
-"""Rocket.Chat's streams and who may subscribe to them.
+"""Rocket.Chat's streams: the registry of who may subscribe to what, and opening a subscription.
 
 A `sub` names a stream and, as its first parameter, an event name; the hub then sends every
-event of that name as a `changed` frame. Each stream's rule below runs in a worker thread
-(it may read the database) and answers the room the subscription is about, if any, so that the
-hub can end it when the user leaves that room. A refusal is a `nosub` with Meteor's error.
+event of that name as a `changed` frame. Each stream's rule is registered by the app that owns
+its events (accounts/realtime.py, rooms/realtime.py) from its AppConfig.ready(); it runs in a
+worker thread (it may read the database) and answers the room the subscription is about, if
+any, so that the hub can end it when the user leaves that room. A refusal is a `nosub` with
+Meteor's error; a stream nobody registered is Meteor's "Subscription '…' not found".
 """
 
 from __future__ import annotations
@@ -12,15 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chat_project.errors import ApiError
+from django.core.exceptions import ImproperlyConfigured
+
 from chat_project.realtime import errors, sync
-from chat_project.realtime.events import (
-    MY_MESSAGES,
-    NOTIFY_LOGGED,
-    NOTIFY_ROOM,
-    NOTIFY_USER,
-    ROOM_MESSAGES,
-)
 from chat_project.realtime.hub import Frame, Subscription
 from chat_project.realtime.methods import Call
 
@@ -42,12 +38,11 @@ RULES: dict[str, Rule] = {}
 NOT_ALLOWED = "not-allowed"
 
 
-def stream(name: str) -> Callable[[Rule], Rule]:
-    def register(rule: Rule) -> Rule:
-        RULES[name] = rule
-        return rule
-
-    return register
+def register(name: str, rule: Rule) -> None:
+    """Makes `rule` decide who may subscribe to the stream `name` (from an app's ready())."""
+    if RULES.get(name, rule) is not rule:
+        raise ImproperlyConfigured(f"the realtime stream {name!r} is registered twice")
+    RULES[name] = rule
 
 
 def refuse() -> errors.MeteorError:
@@ -59,74 +54,6 @@ def signed_in(call: Call) -> Any:
         return call.user
     except errors.MeteorError:
         raise refuse() from None
-
-
-def readable_room(call: Call, rid: str) -> str:
-    from rooms.access import can_read_room, get_room
-
-    user = signed_in(call)
-    try:
-        room = get_room(rid)
-    except ApiError:
-        raise refuse() from None
-    if not can_read_room(user, room):
-        raise refuse()
-    return room.pk
-
-
-@stream(ROOM_MESSAGES)
-def room_messages(call: Call, event_name: str) -> Grant:
-    """`<rid>`: the room's new and edited messages, for whoever may read it.
-    `__my_messages__`: those of every room the user is a member of."""
-    if event_name == MY_MESSAGES:
-        from rooms.models import Subscription as Membership
-
-        user = signed_in(call)
-        rooms = set(Membership.objects.filter(user=user).values_list("room_id", flat=True))
-        return Grant(my_rooms=rooms)
-    return Grant(room=readable_room(call, event_name))
-
-
-ROOM_EVENTS = ("deleteMessage", "typing", "user-activity")
-
-
-@stream(NOTIFY_ROOM)
-def notify_room(call: Call, event_name: str) -> Grant:
-    """`<rid>/deleteMessage`, `<rid>/typing`, `<rid>/user-activity` of a readable room."""
-    rid, _, event = event_name.rpartition("/")
-    if not rid or event not in ROOM_EVENTS:
-        raise refuse()
-    return Grant(room=readable_room(call, rid))
-
-
-USER_EVENTS = (
-    "rooms-changed",
-    "subscriptions-changed",
-    "notification",
-    "message",
-    "otr",
-    "webrtc",
-    "userData",
-)
-
-
-@stream(NOTIFY_USER)
-def notify_user(call: Call, event_name: str) -> Grant:
-    """`<uid>/<event>`: a user's own notifications, to that user only."""
-    user = signed_in(call)
-    uid, _, event = event_name.partition("/")
-    if uid != user.pk or event not in USER_EVENTS:
-        raise refuse()
-    return Grant()
-
-
-@stream(NOTIFY_LOGGED)
-def notify_logged(call: Call, event_name: str) -> Grant:
-    """Events for every signed-in user (user-status, Users:NameChanged, roles-change...)."""
-    signed_in(call)
-    if not event_name:
-        raise refuse()
-    return Grant()
 
 
 async def open_subscription(conn: Connection, sub_id: str, name: str, params: list[Any]) -> None:

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from accounts.services import create_user
-from chat_project.errors import ApiError
+from chat_project.http.errors import ApiError
 
 
 class Command(BaseCommand):

@@ -50,7 +50,7 @@ class Command(BaseCommand):
             {
                 "bind": f"{host}:{settings.PORT}",
                 "workers": workers,
-                "worker_class": "chat_project.workers.ChatUvicornWorker",
+                "worker_class": "chat_project.serving.workers.ChatUvicornWorker",
                 "timeout": 30,
                 "graceful_timeout": 20,
                 # Recycle workers now and then, so a slow leak can never take a server down.

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Prefetch
 
-from chat_project.errors import ApiError
+from chat_project.http.errors import ApiError
 from permissions.models import Permission, Role
 from permissions.services import get_permission, get_role, grant_permission, revoke_permission
 

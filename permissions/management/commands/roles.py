@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 
-from chat_project.errors import ApiError
+from chat_project.http.errors import ApiError
 from permissions.models import Role
 from permissions.services import (
     add_user_to_role,

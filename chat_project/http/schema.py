@@ -358,7 +358,7 @@ PLAIN_VIEWS: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "health_get",
             "description": "Can this server answer, and are its database and cache reachable? "
-            "For load balancers and monitors (chat_project.health).",
+            "For load balancers and monitors (chat_project.http.health).",
             "tags": ["0.1"],
             "security": [{}],
             "responses": {

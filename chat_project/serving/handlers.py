@@ -40,7 +40,7 @@ RESOLVED_PATHS = 2048
 def load_middleware(handler: Any, is_async: bool = False) -> None:  # a BaseHandler
     """BaseHandler.load_middleware, then the chain split: /api/ requests go down the API's.
     (A function, so that the tests' client handler can run it too: tests/conftest.py.)"""
-    from chat_project.errors import is_api_request
+    from chat_project.http.errors import is_api_request
 
     BaseHandler.load_middleware(handler, is_async)  # the whole chain, every process_view hook
     if is_async:

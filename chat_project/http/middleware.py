@@ -11,7 +11,7 @@ from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 
 from chat_project import access_cache
-from chat_project.errors import (
+from chat_project.http.errors import (
     BodyTooLarge,
     InvalidParams,
     envelope_for_foreign_error,

@@ -29,7 +29,7 @@ import psycopg2.extensions
 from django.conf import settings
 from django.db.backends.postgresql import base
 
-from chat_project.postgresql.statements import PreparedStatement, registered_statement
+from chat_project.db.postgresql.statements import PreparedStatement, registered_statement
 
 # The most prepared statements one connection keeps on the server; past it, the least recently
 # used is deallocated.

@@ -1,8 +1,10 @@
-"""The realtime API's room, message and sync methods (Rocket.Chat's names, parameters and result
-shapes). Each is thin: it checks its parameters as Meteor's check() would (a wrong type is
-error-invalid-params), then calls the same access helpers, selectors and services as the REST
-views, so the rules are those of channels.*, groups.* and chat.*; a service's ApiError becomes
-a Meteor error in Method.run.
+"""The rooms app's realtime API (Meteor's DDP): its methods (Rocket.Chat's names, parameters
+and result shapes) and who may subscribe to its streams (stream-room-messages,
+stream-notify-room). Each method is thin: it checks its parameters as Meteor's check() would
+(chat_project.realtime.params; a wrong type is error-invalid-params), then calls the same access
+helpers, selectors and services as the REST views, so the rules are those of channels.*,
+groups.* and chat.*; a service's ApiError becomes a Meteor error in Method.run. `register` adds
+them to the transport's registries; RoomsConfig.ready() calls it.
 
 Where Rocket.Chat answers a refusal with `false` or nothing (loadHistory, updateMessage of a
 missing message), we answer the error the REST API gives, as API.md asks of every failure.
@@ -10,21 +12,38 @@ missing message), we answer the error the REST API gives, as API.md asks of ever
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 
-from chat_project.realtime import errors
-from chat_project.realtime.ejson import date, from_date
-from chat_project.realtime.methods import Call, method, param, text_field
-from chat_project.v1 import MAX_COUNT, MAX_OFFSET
-from permissions.selectors import permissions_with_roles
-from permissions.serializers import permission_json
-from rooms.access import access_message, access_room, get_visible_room
+from accounts.presence import not_offline, statuses
+from chat_project.http.errors import ApiError
+from chat_project.http.v1 import MAX_COUNT
+from chat_project.realtime import errors, events, methods, streams
+from chat_project.realtime.events import MY_MESSAGES, NOTIFY_ROOM, ROOM_MESSAGES
+from chat_project.realtime.methods import Call
+from chat_project.realtime.params import (
+    changes,
+    count_param,
+    date_param,
+    param,
+    required_text,
+    text_field,
+    usernames_param,
+)
+from chat_project.realtime.streams import Grant, refuse, signed_in
+from rooms.access import (
+    ROOM_MISMATCH,
+    access_message,
+    access_room,
+    can_read_room,
+    get_room,
+    get_visible_room,
+)
 from rooms.notify import room_ddp_json, subscription_ddp_json
 from rooms.selectors import (
     channel_history,
+    member_room_ids,
     members_matching,
     room_role_holders,
     rooms_of,
@@ -40,64 +59,45 @@ from rooms.services import (
     leave_room,
     message_deleting_allowed,
     message_editing_allowed,
+    send_message,
 )
-from rooms.v1_chat import ROOM_MISMATCH
 
 HISTORY_LIMIT = 20  # Rocket.Chat's default page of loadHistory
-
-
-# --- parameters -----------------------------------------------------------------------------
-
-
-def date_param(call: Call, params: list[Any], index: int) -> datetime | None:
-    """An optional EJSON date ({"$date": ms}); absent or null is None."""
-    given = param(call, params, index, dict, optional=True)
-    if given is None:
-        return None
-    moment = from_date(given)
-    if moment is None:
-        raise errors.invalid_params(call.name)
-    return moment
-
-
-def count_param(call: Call, value: Any, *, default: int) -> int:
-    """A whole number from 0 to MAX_OFFSET; absent or null is `default`."""
-    if value is None:
-        return default
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_OFFSET:
-        raise errors.invalid_params(call.name)
-    return value
-
-
-def usernames_param(call: Call, params: list[Any], index: int) -> list[str]:
-    """createChannel's `members`: a list of usernames (absent or null: none)."""
-    members = param(call, params, index, list, optional=True) or []
-    if not all(isinstance(member, str) for member in members):
-        raise errors.invalid_params(call.name)
-    return members
-
-
-def required_text(call: Call, body: dict[str, Any], key: str) -> str:
-    value = text_field(call, body, key, default=None)
-    if not value:
-        raise errors.invalid_params(call.name, f"{key} is required")
-    return str(value)
-
-
-def changes(items: list[dict[str, Any]], since: datetime | None) -> Any:
-    """The list, or with a client's date Rocket.Chat's {update, remove}. We keep no record of
-    what was deleted (Rocket.Chat keeps a trash collection), so `remove` is always empty: a
-    client learns of rooms it left, and deleted ones, from rooms-changed and
-    subscriptions-changed while connected, or by asking without a date."""
-    if since is None:
-        return items
-    return {"update": items, "remove": []}
 
 
 # --- messages -------------------------------------------------------------------------------
 
 
-@method("updateMessage")
+def send_message_method(call: Call, params: list[Any]) -> dict[str, Any]:
+    """Rocket.Chat's sendMessage({_id?, rid, msg, alias?, emoji?, avatar?, attachments?}):
+    posts as chat.sendMessage does (a client-chosen _id is kept) and returns the message."""
+    body = param(call, params, 0, dict)
+    rid = text_field(call, body, "rid", default=None)
+    if not rid:
+        raise errors.invalid_params(
+            call.name, "The 'rid' property on the message object is missing."
+        )
+    attachments = body.get("attachments") or []
+    if not isinstance(attachments, list):
+        raise errors.invalid_params(call.name, "attachments must be a list")
+    groupable = body.get("groupable")
+    if groupable is not None and not isinstance(groupable, bool):
+        raise errors.invalid_params(call.name, "groupable must be true or false")
+    room = access_room(call.user, rid, for_write=True)
+    message = send_message(
+        user=call.user,
+        room=room,
+        text=text_field(call, body, "msg"),
+        alias=text_field(call, body, "alias"),
+        emoji=text_field(call, body, "emoji"),
+        avatar=text_field(call, body, "avatar"),
+        attachments=attachments,
+        groupable=groupable,
+        message_id=text_field(call, body, "_id", default=None),
+    )
+    return message_ddp_json(message)
+
+
 def update_message(call: Call, params: list[Any]) -> None:
     """updateMessage({_id, rid, msg}): chat.update's rules (the author while editing is on, or a
     holder of edit-message, who may post in the room). Its message must be in `rid`."""
@@ -113,7 +113,6 @@ def update_message(call: Call, params: list[Any]) -> None:
     edit_message(user=call.user, message=message, text=text)
 
 
-@method("deleteMessage")
 def delete_message_method(call: Call, params: list[Any]) -> None:
     """deleteMessage({_id}): chat.delete's rules; its author may delete it after leaving."""
     body = param(call, params, 0, dict)
@@ -122,7 +121,6 @@ def delete_message_method(call: Call, params: list[Any]) -> None:
     delete_message(user=call.user, message=message)
 
 
-@method("loadHistory")
 def load_history(call: Call, params: list[Any]) -> dict[str, Any]:
     """loadHistory(rid, end, limit, ls): up to `limit` (default 20, at most 100) messages older
     than `end` (else the newest), newest first, from a room the user may read (channels.history's
@@ -151,7 +149,6 @@ def load_history(call: Call, params: list[Any]) -> dict[str, Any]:
 # --- rooms ----------------------------------------------------------------------------------
 
 
-@method("joinRoom")
 def join_room_method(call: Call, params: list[Any]) -> bool:
     """joinRoom(rid): channels.join's rules; true, as Rocket.Chat answers (joining twice too)."""
     rid = param(call, params, 0, str)
@@ -159,7 +156,6 @@ def join_room_method(call: Call, params: list[Any]) -> bool:
     return True
 
 
-@method("leaveRoom")
 def leave_room_method(call: Call, params: list[Any]) -> None:
     """leaveRoom(rid): channels.leave's rules. No result, as Rocket.Chat's returns nothing."""
     rid = param(call, params, 0, str)
@@ -181,19 +177,16 @@ def create(call: Call, params: list[Any], *, private: bool) -> dict[str, str]:
     return {"rid": room.pk, "name": room.name}
 
 
-@method("createChannel")
 def create_channel(call: Call, params: list[Any]) -> dict[str, str]:
     """createChannel(name, members, readOnly?): a public channel (create-c); {rid, name}."""
     return create(call, params, private=False)
 
 
-@method("createPrivateGroup")
 def create_private_group(call: Call, params: list[Any]) -> dict[str, str]:
     """createPrivateGroup(name, members, readOnly?): a private group (create-p); {rid, name}."""
     return create(call, params, private=True)
 
 
-@method("getRoomRoles")
 def get_room_roles(call: Call, params: list[Any]) -> list[dict[str, Any]]:
     """getRoomRoles(rid): channels.roles' list of members holding room roles, for a room the
     user may read."""
@@ -201,14 +194,11 @@ def get_room_roles(call: Call, params: list[Any]) -> list[dict[str, Any]]:
     return [room_role_json(membership) for membership in room_role_holders(room)]
 
 
-@method("getUsersOfRoom")
 def get_users_of_room(call: Call, params: list[Any]) -> dict[str, Any]:
     """getUsersOfRoom(rid, showAll, {limit, skip}?, filter?): {total, records} of the members
     of a room the user may read (channels.members' rules and shape), by username, `filter`
     matching usernames and names, each with their presence. Without showAll only members who
     are not offline are listed."""
-    from chat_project.realtime.presence import not_offline, statuses
-
     rid = param(call, params, 0, str)
     show_all = bool(param(call, params, 1, bool, optional=True))
     options = param(call, params, 2, dict, optional=True) or {}
@@ -232,7 +222,6 @@ def get_users_of_room(call: Call, params: list[Any]) -> dict[str, Any]:
 # --- what clients sync at start ---------------------------------------------------------------
 
 
-@method("rooms/get")
 def rooms_get(call: Call, params: list[Any]) -> Any:
     """rooms/get(date?): the user's rooms (as rooms-changed carries them); with a date, those
     changed since, as {update, remove} (see `changes` on `remove`)."""
@@ -240,7 +229,6 @@ def rooms_get(call: Call, params: list[Any]) -> Any:
     return changes([room_ddp_json(r) for r in rooms_of(call.user, updated_since=since)], since)
 
 
-@method("subscriptions/get")
 def subscriptions_get(call: Call, params: list[Any]) -> Any:
     """subscriptions/get(date?): the user's subscriptions (as subscriptions-changed carries
     them); with a date, those made or changed since, as {update, remove}."""
@@ -255,18 +243,6 @@ def subscriptions_get(call: Call, params: list[Any]) -> Any:
             joined=sub.ts,
         )
         for sub in subscriptions_of(user, updated_since=since)
-    ]
-    return changes(items, since)
-
-
-@method("permissions/get")
-def permissions_get(call: Call, params: list[Any]) -> Any:
-    """permissions/get(date?): every permission with its roles (permissions.listAll's), with a
-    date those changed since, as {update, remove}. For signed-in users, as permissions.listAll."""
-    since = date_param(call, params, 0)
-    items = [
-        permission_json(permission) | {"_updatedAt": date(permission.updated_at)}
-        for permission in permissions_with_roles(updated_since=since)
     ]
     return changes(items, since)
 
@@ -286,9 +262,111 @@ def public_registration() -> str:
     return "Public" if settings.REGISTRATION_ENABLED else "Disabled"
 
 
-@method("public-settings/get", login=False)
 def public_settings_get(call: Call, params: list[Any]) -> Any:
     """public-settings/get(date?): what a client needs before anyone signs in, as Rocket.Chat
     serves it to anyone. They come from the environment and carry no change time, so with a
     date every one of them is in `update`."""
     return changes(public_settings(), date_param(call, params, 0))
+
+
+# --- typing and other activity ---------------------------------------------------------------
+
+ROOM_ACTIVITY = ("typing", "user-activity")
+
+
+def notify_room_method(call: Call, params: list[Any]) -> None:
+    """What clients emit on a room: `<rid>/user-activity` [username, ["user-typing"], {}] or
+    the older `<rid>/typing` [username, true|false], by a user who may read the room, in
+    their own name. Both forms are passed on, so old and new clients see each other type."""
+    target = param(call, params, 0, str)
+    rid, _, event = target.rpartition("/")
+    if event not in ROOM_ACTIVITY or not rid:
+        raise errors.not_allowed()
+    args = params[1:]
+    user = call.user
+    if not args or args[0] != user.username:
+        raise errors.not_allowed()
+    room = get_room(rid)
+    if not can_read_room(user, room):
+        raise errors.not_allowed()
+    if event == "typing":
+        typing = bool(args[1]) if len(args) > 1 else False
+        activity = ["user-typing"] if typing else []
+        events.room_activity(
+            room_id=rid, event="typing", args=[user.username, typing], origin=call.conn_id
+        )
+        events.room_activity(
+            room_id=rid,
+            event="user-activity",
+            args=[user.username, activity, {}],
+            origin=call.conn_id,
+        )
+    else:
+        activities = args[1] if len(args) > 1 and isinstance(args[1], list) else []
+        extras = args[2] if len(args) > 2 and isinstance(args[2], dict) else {}
+        events.room_activity(
+            room_id=rid,
+            event="user-activity",
+            args=[user.username, activities, extras],
+            origin=call.conn_id,
+        )
+        events.room_activity(
+            room_id=rid,
+            event="typing",
+            args=[user.username, "user-typing" in activities],
+            origin=call.conn_id,
+        )
+
+
+# --- streams --------------------------------------------------------------------------------
+
+
+def readable_room(call: Call, rid: str) -> str:
+    user = signed_in(call)
+    try:
+        room = get_room(rid)
+    except ApiError:
+        raise refuse() from None
+    if not can_read_room(user, room):
+        raise refuse()
+    return room.pk
+
+
+def room_messages(call: Call, event_name: str) -> Grant:
+    """`<rid>`: the room's new and edited messages, for whoever may read it.
+    `__my_messages__`: those of every room the user is a member of."""
+    if event_name == MY_MESSAGES:
+        return Grant(my_rooms=member_room_ids(signed_in(call)))
+    return Grant(room=readable_room(call, event_name))
+
+
+ROOM_EVENTS = ("deleteMessage", "typing", "user-activity")
+
+
+def notify_room(call: Call, event_name: str) -> Grant:
+    """`<rid>/deleteMessage`, `<rid>/typing`, `<rid>/user-activity` of a readable room."""
+    rid, _, event = event_name.rpartition("/")
+    if not rid or event not in ROOM_EVENTS:
+        raise refuse()
+    return Grant(room=readable_room(call, rid))
+
+
+def register() -> None:
+    """Adds the rooms app's methods and stream rules to the realtime transport
+    (RoomsConfig.ready())."""
+    methods.register("sendMessage", send_message_method, rate="REALTIME_SEND_RATE")
+    methods.register("stream-notify-room", notify_room_method)
+    methods.register("updateMessage", update_message)
+    methods.register("deleteMessage", delete_message_method)
+    methods.register("loadHistory", load_history)
+    methods.register("joinRoom", join_room_method)
+    methods.register("leaveRoom", leave_room_method)
+    methods.register("createChannel", create_channel)
+    methods.register("createPrivateGroup", create_private_group)
+    methods.register("getRoomRoles", get_room_roles)
+    methods.register("getUsersOfRoom", get_users_of_room)
+    methods.register("rooms/get", rooms_get)
+    methods.register("subscriptions/get", subscriptions_get)
+    methods.register("public-settings/get", public_settings_get, login=False)
+    streams.register(ROOM_MESSAGES, room_messages)
+    streams.register(NOTIFY_ROOM, notify_room)

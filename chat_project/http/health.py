@@ -8,7 +8,7 @@ second is well inside any budget), and nothing but two cheap round trips. The an
      "version": "0.9.0", "success": true}
 
 200 while the API can serve: "ok", or "degraded" when only the cache is gone (reads are then
-served without rate limits, and logins refused with 503; see chat_project.ratelimit). 503 with
+served without rate limits, and logins refused with 503; see chat_project.http.ratelimit). 503 with
 Retry-After when the database is down, since then nearly every endpoint fails.
 """
 
@@ -25,7 +25,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from chat_project.errors import ServiceUnavailable
+from chat_project.http.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -32,11 +32,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 
-from chat_project.errors import ApiError, ServiceUnavailable
-from chat_project.realtime import bus, errors, events, sync
+from accounts.models import User
+from chat_project.http.errors import ApiError, ServiceUnavailable
+from chat_project.realtime import bus, events, sync
 from chat_project.realtime.events import NOTIFY_LOGGED, USER_PRESENCE
-from chat_project.realtime.methods import Call, method, param
-from chat_project.realtime.streams import Grant, signed_in, stream
 
 if TYPE_CHECKING:
     from chat_project.realtime.ddp import Connection
@@ -349,8 +348,6 @@ def announce(changes: list[Presence]) -> None:
     `stream-user-presence` `<uid>` (one query for the users' names and roles)."""
     if not changes:
         return
-    from accounts.models import User
-
     users = User.objects.filter(pk__in={change.user_id for change in changes})
     by_id = {user.pk: user for user in users.prefetch_related("roles")}
     batch = []
@@ -506,67 +503,18 @@ class Tracker:
 
 
 def attach(hub: Hub) -> None:
-    """Called by get_hub for each new hub, before it starts."""
+    """Called by get_hub for each new hub, before it starts (registered by AccountsConfig)."""
     tracker = Tracker(hub)
     hub.on_login.append(tracker.signed_in)
     hub.on_logout.append(tracker.signed_out)
     hub.jobs.append(tracker.keep_alive)
 
 
-# --- DDP methods and the stream -------------------------------------------------------------
-
-
-@method("setUserStatus")
-def set_user_status(call: Call, params: list[Any]) -> None:
-    """setUserStatus(status, statusText): the status one chooses (online, away, busy, offline
-    to look invisible) and one's status text; either may be null to leave it."""
-    status = param(call, params, 0, str, optional=True)
-    note = param(call, params, 1, str, optional=True)
-    set_status(user_id=call.user.pk, status=status or None, text=note)
-
-
-@method("UserPresence:setDefaultStatus")
-def set_default_status(call: Call, params: list[Any]) -> bool:
-    set_status(user_id=call.user.pk, status=param(call, params, 0, str))
-    return True
-
-
-def connection_method(status: str) -> Any:
-    def set_own(call: Call, params: list[Any]) -> bool | None:
-        """This connection's own status (clients say away when idle); nothing when signed out,
-        as Rocket.Chat does."""
-        if call.user_id is None:
-            return None
-        return set_connection_status(user_id=call.user_id, conn_id=call.conn_id, status=status)
-
-    return set_own
-
-
-method("UserPresence:online", login=False)(connection_method(ONLINE))
-method("UserPresence:away", login=False)(connection_method(AWAY))
-
-
-@stream(USER_PRESENCE)
-def user_presence(call: Call, event_name: str) -> Grant:
-    """`<uid>`: that user's status changes, [[username, code, statusText]], for any signed-in
-    user. Or, as Rocket.Chat's web client asks, "" with {"added": [uids]}: one subscription
-    watching those users (at most WATCH_MAX), each one's present status sent at once."""
-    signed_in(call)
-    if event_name:
-        return Grant()
-    options = call.params[1] if len(call.params) > 1 else None
-    added = options.get("added") if isinstance(options, dict) else None
-    if (
-        not isinstance(added, list)
-        or len(added) > WATCH_MAX
-        or not all(isinstance(uid, str) for uid in added)
-    ):
-        raise errors.MeteorError("error-invalid-params", "Name the users to watch")
-    from accounts.models import User
-
-    names = dict(User.objects.filter(pk__in=added).values_list("pk", "username"))
+def shown_to_watchers(user_ids: list[str]) -> list[tuple[str, list[Any]]]:
+    """For a stream-user-presence subscription watching these users: (uid, [[username, code,
+    statusText]]) of each that exists, as its first frame (one query, one store read)."""
+    names = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "username"))
     shown = store().shown(list(names))
-    initial = [
+    return [
         (uid, [[username, CODES[shown[uid][0]], shown[uid][1]]]) for uid, username in names.items()
     ]
-    return Grant(event_names=list(names), initial=initial)

@@ -20,9 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
-from chat_project.errors import ApiError, Forbidden
-from chat_project.fields import json_from_form
+from chat_project.http.errors import ApiError, Forbidden
+from chat_project.http.fields import json_from_form
 
 M = TypeVar("M", bound=Model)
 
@@ -204,27 +203,3 @@ def paginated(key: str, queryset: QuerySet[M], page: Page, shape: Callable[[M], 
         for item in queryset.order_by(*page.order_by)[page.offset : page.offset + page.count]
     ]
     return ok({key: items, "count": len(items), "offset": page.offset, "total": total})
-
-
-# --- lookups -------------------------------------------------------------------------------------
-
-
-def user_from_params(params: Mapping[str, Any]) -> User:
-    """The user named by `userId`, `username` or `user` (Rocket.Chat's getUserFromParams)."""
-    user_id = text_param(params, "userId")
-    username = text_param(params, "username") or text_param(params, "user")
-    if user_id:
-        user = User.objects.filter(pk=user_id).first()
-    elif username:
-        user = User.objects.by_username(username).first()
-    else:
-        raise v1_error(
-            'The required "userId" or "username" param was not provided',
-            "error-user-param-not-provided",
-        )
-    if user is None:
-        raise v1_error(
-            'The required "userId" or "username" param provided does not match any users',
-            "error-invalid-user",
-        )
-    return user

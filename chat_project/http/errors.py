@@ -27,7 +27,7 @@ from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.views import set_rollback
 
-from chat_project.ids import random_string
+from chat_project.db.ids import random_string
 
 API_PREFIX = "/api/"
 

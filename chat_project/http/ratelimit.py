@@ -18,20 +18,46 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django_ratelimit.core import get_usage
 
-from accounts.authentication import authenticate_http_request
-from chat_project.errors import RateLimited, is_api_request, render_error
-from permissions.checks import has_permission
+from chat_project.http.errors import RateLimited, is_api_request, render_error
 
 logger = logging.getLogger(__name__)
 
 # Monitors and load balancers probe this; they must never be refused.
 HEALTH_PATH = re.compile(r"^/api/health/?$")
+
+# Who is calling: (user, token) for a request with valid credentials, else None, never raising
+# (accounts registers it: identify_callers_with). And whether that user skips the limits
+# (permissions registers it: exempt_callers_when). The ground knows no users or permissions.
+CallerOf = Callable[..., Any]
+_caller_of: CallerOf | None = None
+_exempt: Callable[[Any], bool] = lambda user: False  # noqa: E731 - until an app says otherwise
+
+
+def identify_callers_with(caller_of: CallerOf) -> None:
+    """`caller_of(request, quiet=True)`: the request's (user, token), or None."""
+    global _caller_of
+    _caller_of = caller_of
+
+
+def exempt_callers_when(exempt: Callable[[Any], bool]) -> None:
+    """`exempt(user)`: true for a user whose requests are not counted."""
+    global _exempt
+    _exempt = exempt
+
+
+def caller_of(request: HttpRequest) -> Any:
+    if _caller_of is None:
+        raise ImproperlyConfigured("no app registered how to identify a request's caller")
+    login = _caller_of(request, quiet=True)
+    return login[0] if login else None
 
 
 @dataclass(frozen=True)
@@ -124,9 +150,8 @@ class ApiRateLimitMiddleware:
             or HEALTH_PATH.match(request.path_info)
         ):
             return self.get_response(request)
-        login = authenticate_http_request(request, quiet=True)
-        user = login[0] if login else None
-        if user is not None and has_permission(user, "api-bypass-rate-limit"):
+        user = caller_of(request)
+        if user is not None and _exempt(user):
             return self.get_response(request)
         group, rate = self.rate_for(request)
         key = f"user:{user.pk}" if user is not None else f"ip:{client_address(request)}"

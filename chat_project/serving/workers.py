@@ -60,7 +60,8 @@ class ChatUvicornWorker(UvicornWorker):
         "lifespan": "on",  # starts the realtime hub with the worker
         "ws": ChatWebSocketProtocol,
         "ws_max_size": settings.REALTIME_MAX_FRAME_BYTES,  # larger frames close the socket (1009)
-        "proxy_headers": False,  # chat_project.ratelimit decides whose X-Forwarded-For to believe
+        # chat_project.http.ratelimit decides whose X-Forwarded-For to believe
+        "proxy_headers": False,
         "server_header": False,
         "date_header": True,
     }

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from django.utils import timezone
 
 ONE_MS = timedelta(milliseconds=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def iso_ms(moment: datetime) -> str:
@@ -19,3 +20,9 @@ def now_ms() -> datetime:
     """Now, cut to the millisecond, so a stored time and its ISO text name the same instant."""
     now = timezone.now()
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since 1970, as JavaScript's Date.now() counts (chat.postMessage's `ts`, the
+    realtime API's {"$date": ms})."""
+    return (moment - EPOCH) // ONE_MS
