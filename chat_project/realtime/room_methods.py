@@ -5,7 +5,8 @@ views, so the rules are those of channels.*, groups.* and chat.*; a service's Ap
 a Meteor error in Method.run.
 
 Where Rocket.Chat answers a refusal with `false` or nothing (loadHistory, updateMessage of a
-missing message), we answer the error the REST API gives, as API.md asks of every failure.
+missing message), we answer the error the REST API gives (docs/api.md): every failure is a
+clear error.
 """
 
 from __future__ import annotations
