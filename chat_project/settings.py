@@ -1,7 +1,8 @@
 """Every setting of the server, read from the environment once, here and nowhere else.
 
-Each one is listed, with its default, in the README's settings table. A malformed value stops
-the server at start-up with ImproperlyConfigured rather than being guessed at.
+Each one is listed, with its default, in the settings table of docs/operations.md (a test holds
+the two together). A malformed value stops the server at start-up with ImproperlyConfigured
+rather than being guessed at.
 """
 
 from __future__ import annotations
@@ -197,9 +198,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # Without Redis each process counts for itself, so rate limits hold per process (as the
-    # README says). django-ratelimit rightly flags such a cache; here it is the documented
-    # single-machine mode, so only then are its two cache checks quietened.
+    # Without Redis each process counts for itself, so rate limits hold per process (as
+    # docs/security.md says). django-ratelimit rightly flags such a cache; here it is the
+    # documented single-machine mode, so only then are its two cache checks quietened.
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 
@@ -263,7 +264,7 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 # --- the realtime API (websockets) ---------------------------------------------------------------
 
 # Threads per server process for the REST views (and, separately, for the sockets' database work).
-# Two, by measurement (`make bench`, README "Performance"): the views are CPU-bound under the GIL,
+# Two, by measurement (`make bench`, docs/performance.md): the views are CPU-bound under the GIL,
 # and 8 threads a process served the hot REST paths 8-16 % slower than gunicorn's sync workers.
 WEB_THREADS = env_int("WEB_THREADS", 2, minimum=1)
 # Each thread that has worked keeps a database connection (CONN_MAX_AGE): a process holds up to

@@ -7,7 +7,8 @@ groups.* and chat.*; a service's ApiError becomes a Meteor error in Method.run. 
 them to the transport's registries; RoomsConfig.ready() calls it.
 
 Where Rocket.Chat answers a refusal with `false` or nothing (loadHistory, updateMessage of a
-missing message), we answer the error the REST API gives, as API.md asks of every failure.
+missing message), we answer the error the REST API gives (docs/api.md): every failure is a
+clear error.
 """
 
 from __future__ import annotations

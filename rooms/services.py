@@ -649,9 +649,9 @@ SEND_QUEUE_LOCK = 0x73656E64
 # updated (the UPDATE joins it), so senders to one room wait their turn on its advisory lock,
 # in order, and then find the row free. Without it they all wait on the row, and each commit
 # wakes every waiter to find the row taken again: with 16 senders to one room that cost
-# PostgreSQL 560-630 us of CPU a message against 370-400 with the queue (pgbench, README,
-# Performance). The row lock still orders the writes; the queue only lines the senders up.
-# Hash collisions between rooms only make two rooms share a queue.
+# PostgreSQL 560-630 us of CPU a message against 370-400 with the queue (pgbench,
+# docs/performance.md, item 11). The row lock still orders the writes; the queue only lines
+# the senders up. Hash collisions between rooms only make two rooms share a queue.
 INSERT_COUNTED_MESSAGE = prepared_statement("""
 WITH queued AS MATERIALIZED (
     SELECT pg_advisory_xact_lock(%(queue)s, hashtext(%(room)s))

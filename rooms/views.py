@@ -129,9 +129,9 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 
 def sent_text(data: Any) -> str:
     """SendInput's `msg`. The usual body (an object whose `msg` is a string with no NUL and no
-    lone surrogate) is read directly: the serializer took 70 us of a send's ~800 (README,
-    Performance); everything else goes through SendInput, whose answer or error stands
-    (tests/test_room_send_bad_input.py holds the two to the same results)."""
+    lone surrogate) is read directly: the serializer took 70 us of a send's ~800
+    (docs/performance.md, item 12); everything else goes through SendInput, whose answer or
+    error stands (tests/test_room_send_bad_input.py holds the two to the same results)."""
     if isinstance(data, Mapping):
         text = data.get("msg")
         if (

@@ -235,7 +235,7 @@ def test_redis_going_away_and_coming_back(tmp_path, private_redis):
                     listener.wait_for(changed_message(text), timeout=1)
                     break
                 except TimeoutError:
-                    pass  # published before the hub was back: lost, as the README says
+                    pass  # published before the hub was back: lost, as docs/realtime.md says
             sent = talker.call("sendMessage", {"rid": rid, "msg": "socket after"})
             assert "result" in sent, sent
             listener.wait_for(changed_message("socket after"), timeout=1)

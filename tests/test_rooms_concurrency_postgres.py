@@ -99,8 +99,9 @@ def waiting_in_the_send_queue():
 
 
 def test_senders_to_one_room_wait_their_turn_in_its_queue_then_go(live_server):
-    """Senders to one room line up on its advisory lock before they touch its row (README,
-    Performance: waiting on the row itself cost PostgreSQL a third more CPU a message)."""
+    """Senders to one room line up on its advisory lock before they touch its row
+    (docs/performance.md, item 11: waiting on the row itself cost PostgreSQL a third more CPU a
+    message)."""
     room = RoomFactory(name="queued")
     user = create_user(username="patient", email="patient@example.com", password=None)
     Subscription.objects.create(room=room, user=user)

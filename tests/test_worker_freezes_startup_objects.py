@@ -1,6 +1,6 @@
 """`make run`'s worker takes what loading the application made out of the garbage collector's
 sight (gc.freeze), so that full collections do not walk Django and the libraries on every pass
-(a page's p99 under load: see README, Performance)."""
+(a page's p99 under load: docs/performance.md, item 13)."""
 
 import json
 import subprocess

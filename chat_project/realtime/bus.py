@@ -3,7 +3,7 @@
 With REDIS_URL: one Redis pub/sub channel (REALTIME_CHANNEL). Any process publishes there, and
 each process's hub holds one subscription to it, so a message sent through one server process
 reaches the sockets of all of them, its own included. Pub/sub keeps nothing: an event published
-while Redis is unreachable, or while a hub is resubscribing, is lost (the README says so).
+while Redis is unreachable, or while a hub is resubscribing, is lost (docs/realtime.md says so).
 
 Without REDIS_URL (the embedded default) events go straight to the listeners of this process
 (its hub), which is why `make run` then serves from a single process.
@@ -78,9 +78,9 @@ class _Publisher:
     redis-py's client takes a connection from its pool, polls it for unread data, runs the
     command under its retry policy and gives the connection back: about 60 us of CPU a PUBLISH
     against 30 us for the command itself on a connection in hand, and every send publishes
-    (README, Performance). A connection that broke since its last use (Redis restarted, the
-    connection killed) is replaced and the command sent once more, as redis-py's retry would;
-    a second failure is the caller's. After a fork the child makes its own."""
+    (docs/performance.md, item 12). A connection that broke since its last use (Redis
+    restarted, the connection killed) is replaced and the command sent once more, as redis-py's
+    retry would; a second failure is the caller's. After a fork the child makes its own."""
 
     def __init__(self) -> None:
         self.local = threading.local()

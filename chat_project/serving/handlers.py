@@ -73,10 +73,11 @@ def api_chain(handler: Any) -> Any:  # a BaseHandler
 
 def resolve_request(handler: Any, request: HttpRequest) -> ResolverMatch:  # a BaseHandler
     """BaseHandler.resolve_request, answering a path resolved lately from memory: Django walks
-    the URL patterns afresh for every request, about 50 us of a send's ~650 (README,
-    Performance), and the same few paths (a busy room's send and messages) come again and
-    again. An answer depends on nothing but the resolver and the path (a request's own urlconf
-    is resolved as Django does); a path that resolves to nothing raises every time."""
+    the URL patterns afresh for every request, about 50 us of a send's ~650
+    (docs/performance.md, item 12), and the same few paths (a busy room's send and messages)
+    come again and again. An answer depends on nothing but the resolver and the path (a
+    request's own urlconf is resolved as Django does); a path that resolves to nothing raises
+    every time."""
     if hasattr(request, "urlconf"):
         return BaseHandler.resolve_request(handler, request)
     match = resolved_path(get_resolver(), request.path_info)
