@@ -65,6 +65,12 @@ class InvalidParams(ApiError):
     """A parameter is missing, of the wrong type or out of range."""
 
 
+class Failure(InvalidParams):
+    """Rocket.Chat's API.v1.failure(text): v1 answers its message bare, without a type."""
+
+    error_type = "error-failure"
+
+
 class MalformedBody(ApiError):
     error_type = "error-invalid-body"
     message = "Malformed request body."
@@ -179,10 +185,36 @@ class RoomNotFound(NotFound):
 
 
 class CannotAccessRoom(ApiError):
+    """The user may not read (or do this in) a room they may know exists."""
+
     status_code = 403
     status = "fail"
     error_type = "error-not-allowed"
     message = "Cannot access room."
+
+
+class NotAMember(CannotAccessRoom):
+    """Posting takes membership."""
+
+    message = "You must join the room to post in it."
+
+
+class ReadOnlyRoom(CannotAccessRoom):
+    """A read-only room takes messages only from holders of post-readonly."""
+
+    message = "This room is read-only."
+
+
+class DeletingInReadOnlyRoom(CannotAccessRoom):
+    """Nor may others delete messages in it."""
+
+    message = "You can't delete messages because the room is readonly."  # Rocket.Chat's words
+
+
+class NotJoinable(CannotAccessRoom):
+    """Only public channels can be joined (a private group takes an invitation)."""
+
+    message = "Only public channels can be joined."
 
 
 class NotInRoom(ApiError):
@@ -243,6 +275,49 @@ class DeletingAsAuthorNotAllowed(MessageActionNotAllowed):
 class MessageAuthorGone(InvalidParams):
     error_type = "error-invalid-user"
     message = "User not found"  # Rocket.Chat's words
+
+
+# --- roles and permissions -----------------------------------------------------------------------
+# Their messages name what was wrong (the `roles` and `permissions` commands print them); the v1
+# table words them as Rocket.Chat does and keeps ours as the detail.
+
+
+class UnknownRole(InvalidParams):
+    error_type = "error-invalid-role"
+
+
+class UnknownPermission(InvalidParams):
+    """A permission that does not exist, or one named twice in a batch."""
+
+    error_type = "error-invalid-permission"
+
+
+class UnknownUsername(InvalidParams):
+    error_type = "error-invalid-user"
+
+
+class InvalidScope(InvalidParams):
+    error_type = "error-invalid-scope"
+
+
+class InvalidRoleProperties(InvalidParams):
+    error_type = "error-invalid-role-properties"
+
+
+class DuplicateRoleName(InvalidParams):
+    error_type = "error-duplicate-role-names-not-allowed"
+
+
+class ProtectedRole(InvalidParams):
+    """A built-in role cannot be deleted."""
+
+    error_type = "error-role-protected"
+
+
+class RoleInUse(InvalidParams):
+    """A role someone holds cannot be deleted."""
+
+    error_type = "error-role-in-use"
 
 
 def is_api_request(request: HttpRequest) -> bool:
