@@ -358,8 +358,19 @@ def render_error(request: HttpRequest, error: ApiError) -> JsonResponse:
     return response
 
 
-def error_for_status(status_code: int) -> ApiError:
-    """The envelope's content for an error response something other than our code produced."""
+class UnexpectedStatus(ApiError):
+    """An error response of a status no other ApiError stands for (a 406, a 502...)."""
+
+    def __init__(self, status_code: int, message: str | None = None, **kwargs: Any) -> None:
+        self.status_code = status_code
+        if status_code >= 500:
+            self.status, self.error_type = InternalError.status, InternalError.error_type
+        super().__init__(message or f"Request failed with status {status_code}.", **kwargs)
+
+
+def error_for_status(status_code: int, message: str | None = None, **kwargs: Any) -> ApiError:
+    """The envelope's content for an error response something other than our code produced:
+    `message` (and `detailed_error`) if given, else the status's own words."""
     known: dict[int, type[ApiError]] = {
         400: InvalidParams,
         401: NotAuthenticated,
@@ -369,16 +380,12 @@ def error_for_status(status_code: int) -> ApiError:
         413: BodyTooLarge,
         415: UnsupportedMediaType,
         429: RateLimited,
+        500: InternalError,
+        503: ServiceUnavailable,
     }
     if status_code in known:
-        return known[status_code]()
-    if status_code == 503:
-        return ServiceUnavailable()
-    error: ApiError = InternalError() if status_code >= 500 else ApiError()
-    if status_code != 500:
-        error.message = error.error = f"Request failed with status {status_code}."
-    error.status_code = status_code
-    return error
+        return known[status_code](message, **kwargs)
+    return UnexpectedStatus(status_code, message, **kwargs)
 
 
 # --- DRF ----------------------------------------------------------------------------------------
@@ -413,9 +420,7 @@ def api_error_from_drf(exc: drf.APIException) -> ApiError:
         return MethodNotAllowed(str(exc.detail))
     if isinstance(exc, drf.UnsupportedMediaType):
         return UnsupportedMediaType(str(exc.detail))
-    error = error_for_status(exc.status_code)
-    error.message = error.error = str(exc.detail)
-    return error
+    return error_for_status(exc.status_code, str(exc.detail))
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
@@ -484,9 +489,10 @@ def handler500(request: HttpRequest) -> HttpResponse:
 def envelope_for_foreign_error(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """An /api/ error response that did not come from render_error (Django's DEBUG pages, a
     405 from a plain Django view, a CSRF refusal...) redone in the envelope."""
-    error = error_for_status(response.status_code)
-    if settings.DEBUG and response.status_code >= 500:
-        error.detailed_error = "See the server log for the traceback."
+    detail = "See the server log for the traceback." if settings.DEBUG else ""
+    error = error_for_status(
+        response.status_code, detailed_error=detail if response.status_code >= 500 else ""
+    )
     envelope = render_error(request, error)
     for header in ("Allow", "Retry-After"):
         if header in response:
