@@ -8,8 +8,7 @@ in chat.postMessage's `channel`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema
@@ -20,26 +19,25 @@ from rest_framework.response import Response
 from accounts.models import User
 from chat_project.db.timestamps import epoch_ms, now_ms
 from chat_project.http import schema as api
-from chat_project.http.errors import (
-    ApiError,
-    CannotAccessRoom,
-    DeletingAsAuthorNotAllowed,
-    MessageAuthorGone,
-    MessageNotFound,
-    MessageTooLong,
-    RoomArchived,
-    RoomNotFound,
-)
+from chat_project.http.errors import ApiError, MessageNotFound, MessageTooLong, RoomNotFound
 from chat_project.http.fields import json_from_form
-from chat_project.http.v1 import V1Error, V1View, bool_param, ok, text_param, v1_error, v1_failure
+from chat_project.http.v1 import (
+    V1Error,
+    V1View,
+    bare,
+    bool_param,
+    ok,
+    text_param,
+    v1_error,
+    v1_failure,
+)
 from rooms.access import (
     ROOM_MISMATCH,
     access_message,
-    access_room,
     can_read_room,
     check_access,
     get_room,
-    is_member,
+    get_visible_room,
     remember_membership,
     with_membership,
 )
@@ -53,7 +51,6 @@ from rooms.services import (
 )
 
 # Rocket.Chat's words, to the letter.
-READ_ONLY_SEND = "You can't send messages because the room is readonly."
 NO_RID = "The 'rid' property on the message object is missing."
 
 
@@ -61,40 +58,7 @@ def user_of(request: Request) -> User:
     return cast(User, request.user)
 
 
-# --- Rocket.Chat's words -------------------------------------------------------------------------
-
-
-def bare(exc: ApiError, text: str | None = None) -> V1Error:
-    """A shared error as Rocket.Chat answers a plain Error it throws, or its API.v1.failure(text):
-    `error` is Rocket.Chat's bare text (`text`, or the error's own message when that is already
-    Rocket.Chat's); our `message` and `errorType` stay; a refusal keeps its 403, the rest is 400."""
-    answer = V1Error(
-        exc.message,
-        error=exc.message if text is None else text,
-        error_type=exc.error_type,
-        detailed_error=exc.detailed_error,
-    )
-    answer.status_code = 403 if exc.status_code == 403 else 400
-    answer.status = exc.status
-    return answer
-
-
-@contextmanager
-def send_refusals_in_rocket_chat_words(user: User, room_id: str) -> Iterator[None]:
-    """access_room(for_write=True)'s refusals as Rocket.Chat's canSendMessage words them: the
-    plain texts error-invalid-room, room_is_archived, error-not-allowed, or the read-only one."""
-    try:
-        yield
-    except RoomNotFound as exc:
-        raise bare(exc, "error-invalid-room") from None
-    except RoomArchived as exc:
-        raise bare(exc, "room_is_archived") from None
-    except CannotAccessRoom as exc:
-        # access_room refuses non-members first, so a member refused in a read-only room was
-        # refused for that.
-        room = get_room(room_id)
-        read_only = room.read_only and is_member(user, room)
-        raise bare(exc, READ_ONLY_SEND if read_only else "error-not-allowed") from None
+# --- Rocket.Chat's words (the refusals' are V1_WORDS', chat_project.http.v1) ----------------------
 
 
 def no_such_message(msg_id: str) -> ApiError:
@@ -241,15 +205,14 @@ class PostMessageView(V1View):
             )
         text = text_field(params, "text", "text") or ""
         extras = message_extras(params)
-        room = room_for_channel(user, channel)
-        with send_refusals_in_rocket_chat_words(user, room.pk):
-            # room_for_channel found it and checked it is readable: no second lookup.
-            room = check_access(user, room, for_write=True)
+        # room_for_channel found it and checked it is readable: no second lookup.
+        room = check_access(user, room_for_channel(user, channel), for_write=True)
         try:
             # Rocket.Chat's webhook messages are never grouped.
             message = send_message(user=user, room=room, text=text, groupable=False, **extras)
         except MessageTooLong as exc:
-            raise bare(exc, "error-message-size-exceeded") from None  # Rocket.Chat's words
+            # Rocket.Chat words this one differently in each chat.* endpoint: here, bare.
+            raise bare(exc, "error-message-size-exceeded") from None
         return ok(
             {"ts": epoch_ms(message.ts), "channel": channel, "message": message_json(message)}
         )
@@ -293,8 +256,12 @@ class SendMessageView(V1View):
                 'The "message.groupable" parameter must be true or false', "error-invalid-params"
             )
         extras = message_extras(given, "message.")
-        with send_refusals_in_rocket_chat_words(user, rid):
-            room = access_room(user, rid, for_write=True)
+        try:
+            room = get_visible_room(user, rid)
+        except RoomNotFound as exc:
+            # Rocket.Chat's canSendMessage words a rid that names no room it shows so.
+            raise bare(exc, "error-invalid-room") from None
+        room = check_access(user, room, for_write=True)
         try:
             message = send_message(
                 user=user,
@@ -305,11 +272,12 @@ class SendMessageView(V1View):
                 **extras,
             )
         except MessageTooLong as exc:
-            error = v1_error(
-                "Message size exceeds Message_MaxAllowedSize", "error-message-size-exceeded"
-            )  # Rocket.Chat's words
-            error.message = exc.message
-            raise error from None
+            # Rocket.Chat's words here (its Meteor.Error); our message says what the limit is.
+            raise V1Error(
+                exc.message,
+                error="Message size exceeds Message_MaxAllowedSize [error-message-size-exceeded]",
+                error_type=exc.error_type,
+            ) from None
         return ok({"message": message_json(message)})
 
 
@@ -348,8 +316,7 @@ class UpdateView(V1View):
         message = find_message(user, msg_id)
         if message.room_id != room_id:
             raise v1_failure(ROOM_MISMATCH)
-        with send_refusals_in_rocket_chat_words(user, message.room_id):
-            message = edit_message(user=user, message=message, text=text)
+        message = edit_message(user=user, message=message, text=text)
         return ok({"message": message_json(message)})
 
 
@@ -385,9 +352,6 @@ class DeleteView(V1View):
         if message.room_id != room_id:
             raise v1_failure(ROOM_MISMATCH)
         deleted = {"_id": message.pk, "rid": message.room_id, "u": message_json(message)["u"]}
-        try:
-            delete_message(user=user, message=message, as_author=as_user)
-        except (DeletingAsAuthorNotAllowed, MessageAuthorGone, CannotAccessRoom) as exc:
-            raise bare(exc) from None  # Rocket.Chat answers these with their bare text
+        delete_message(user=user, message=message, as_author=as_user)
         # Rocket.Chat answers the time of deletion as a string of milliseconds.
         return ok({"_id": message.pk, "ts": str(epoch_ms(now_ms())), "message": deleted})
