@@ -8,8 +8,11 @@ in Redis with REDIS_URL):
 - every statement that writes a table these answers come from replaces the generation as it
   runs and again once its transaction commits, whoever made it: a service, the admin, a bulk
   update, raw SQL (`writes.watch_writes` is a database execute wrapper on every connection).
-  Writes no answer depends on leave it alone: a room's message counters (moved by every send,
-  and never kept: a kept room loads them fresh when asked), a token's last_used_at, a new token;
+  Which tables those are, each model says next to its fields (`access_cache = Watched(...)` or
+  `NotWatched(...)`, see `declarations`); the watch list is derived from what they say when the
+  app registry is ready (`apps`), and a system check fails for a model that says neither. Writes
+  no answer depends on leave it alone: a room's message counters (moved by every send, and never
+  kept: a kept room loads them fresh when asked), a token's last_used_at, a new token;
 - an answer is used only while the generation it was read under is current, and the generation
   is taken once per request, so a request that starts after a change was answered sees it, on
   every process. Each replacement is also published on a Redis channel (of the key's name) that

@@ -1,8 +1,9 @@
-"""Seeing writes: every statement on every connection is matched against the tables kept
-answers are read from; one that may change a kept answer replaces the generation.
+"""Seeing writes: every statement on every connection is matched against the tables the models
+declare Watched (declarations.py); one that may change a kept answer replaces the generation.
 
 Matching statements, not calling invalidation from the services, is what also catches the
-admin's saves, bulk updates, cascades and raw SQL.
+admin's saves, bulk updates, cascades and raw SQL. The tables are set once the app registry is
+ready (apps.py), from the models' declarations.
 """
 
 from __future__ import annotations
@@ -16,33 +17,26 @@ from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from chat_project.access_cache import enabled, forget_everything
-from rooms.models import Room
-
-# The tables kept answers are read from.
-WATCHED = frozenset(
-    {
-        "accounts_user",
-        "accounts_user_roles",
-        "accounts_logintoken",
-        "rooms_room",
-        "rooms_subscription",
-        "rooms_subscription_roles",
-        "permissions_role",
-        "permissions_permission",
-        "permissions_permission_roles",
-    }
-)
-# Columns an UPDATE may set without changing any kept answer: a room's counters are never kept.
-HARMLESS_COLUMNS = {
-    "rooms_room": Room.COUNTERS,
-    "accounts_logintoken": frozenset({"last_used_at"}),
-}
-# A new login token changes nothing kept (nothing is kept about tokens that do not exist).
-HARMLESS_INSERTS = frozenset({"accounts_logintoken"})
+from chat_project.access_cache.declarations import WatchList
 
 _WRITE = re.compile(r'\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 _SET_CLAUSE = re.compile(r"\bSET\b(.*?)(?:\bWHERE\b|\bRETURNING\b|$)", re.IGNORECASE | re.DOTALL)
 _ASSIGNED = re.compile(r'(?:^|,)\s*"?(\w+)"?\s*=', re.DOTALL)
+
+# None until the app registry is ready: every write counts meanwhile.
+_watched: WatchList | None = None
+
+
+def watch(tables: WatchList) -> None:
+    """From now on, writes to `tables` replace the generation (AccessCacheConfig.ready)."""
+    global _watched
+    _watched = tables
+    changes_kept_answers.cache_clear()
+
+
+def watched() -> WatchList | None:
+    """The tables being watched, or None before the app registry is ready."""
+    return _watched
 
 
 @functools.lru_cache(maxsize=4096)  # the same few statements again and again (values apart)
@@ -50,13 +44,15 @@ def changes_kept_answers(sql: str) -> bool:
     """Whether this statement may change something a kept answer holds. When unsure, yes."""
     if sql.lstrip()[:6].upper() == "SELECT":
         return False
+    if _watched is None:
+        return True
     for match in _WRITE.finditer(sql):
         verb, table = match.group(1).split()[0].upper(), match.group(2).lower()
-        if table not in WATCHED:
+        if table not in _watched.tables:
             continue
-        if verb == "INSERT" and table in HARMLESS_INSERTS:
+        if verb == "INSERT" and table in _watched.harmless_inserts:
             continue
-        harmless = HARMLESS_COLUMNS.get(table)
+        harmless = _watched.harmless_columns.get(table)
         if verb == "UPDATE" and harmless:
             clause = _SET_CLAUSE.search(sql, match.end())
             columns = set(_ASSIGNED.findall(clause.group(1))) if clause else set()
