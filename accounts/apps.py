@@ -6,7 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and login tokens"
 
     def ready(self) -> None:
-        from accounts import realtime
+        from accounts import realtime, schema  # noqa: F401 - schema: drf-spectacular's extension
         from accounts.authentication import authenticate_http_request
         from chat_project.http import ratelimit
 

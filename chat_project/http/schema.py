@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.urls import Resolver404, resolve
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -266,20 +265,6 @@ PAGE_PARAMETERS = [
 ]
 
 # --- authentication ------------------------------------------------------------------------------
-
-
-class LoginTokenScheme(OpenApiAuthenticationExtension):
-    """X-Auth-Token with X-User-Id (Rocket.Chat's pair); `shared_parts` adds the alternative,
-    Authorization: Bearer <token>."""
-
-    target_class = "accounts.authentication.LoginTokenAuthentication"
-    name = ["authToken", "userId"]
-
-    def get_security_definition(self, auto_schema: AutoSchema) -> list[dict[str, Any]]:
-        return [
-            {"type": "apiKey", "in": "header", "name": "X-Auth-Token"},
-            {"type": "apiKey", "in": "header", "name": "X-User-Id"},
-        ]
 
 
 BEARER = {
