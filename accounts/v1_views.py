@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import presence
-from accounts.authentication import authenticate_http_request
+from accounts.authentication import authenticate_http_request, user_of
 from accounts.models import LoginToken, User
 from accounts.selectors import find_user, user_from_params, users_to_list, users_with_ids
 from accounts.serializers import (
@@ -237,10 +237,6 @@ USER_LOOKUP = api.body(
 )
 
 
-def caller(request: Request) -> User:
-    return cast(User, request.user)
-
-
 def status_of(user: User) -> str:
     return presence.statuses([user.pk])[user.pk]
 
@@ -349,7 +345,7 @@ class UsersInfoView(V1View):
         user = find_user(user_id=user_id, username=username)
         if user is None:
             raise v1_failure("User not found.")
-        full = may_view_full_user_info(viewer=caller(request), user=user)
+        full = may_view_full_user_info(viewer=user_of(request), user=user)
         return ok({"user": user_info_json(user, full=full, status=status_of(user))})
 
 
@@ -365,7 +361,7 @@ class UsersListView(V1View):
     def get(self, request: Request) -> Response:
         page = page_params(self.params(), sortable=USER_SORTS, default_sort=["username"])
         page = replace(page, order_by=[*page.order_by, "pk"])  # a stable order for paging
-        viewer = caller(request)
+        viewer = user_of(request)
         users = users_to_list()
         total = users.count()
         shown = list(users.order_by(*page.order_by)[page.offset : page.offset + page.count])
@@ -414,7 +410,7 @@ class UsersUpdateView(V1View):
         user_id = required_text(params, "userId")
         data = required_object(params, "data")
         user = update_user(
-            by=caller(request),
+            by=user_of(request),
             user_id=user_id,
             keep_token=cast(LoginToken, request.auth),
             name=text(data, "name", where="data."),
@@ -425,7 +421,7 @@ class UsersUpdateView(V1View):
             active=boolean(data, "active", where="data."),
             roles=strings(data, "roles", where="data."),
         )
-        full = may_view_full_user_info(viewer=caller(request), user=user)
+        full = may_view_full_user_info(viewer=user_of(request), user=user)
         return ok({"user": user_json(user, full=full, status=status_of(user))})
 
 
@@ -477,7 +473,7 @@ class UsersCreateTokenView(V1View):
 
     def post(self, request: Request) -> Response:
         user = user_from_params(self.params())
-        secret = issue_token_for(by=caller(request), user=user)
+        secret = issue_token_for(by=user_of(request), user=user)
         return ok({"data": login_token_json(user, secret)})
 
 
@@ -498,7 +494,7 @@ class UsersGetPresenceView(V1View):
     or offline); one's own (no parameter) adds `connectionStatus` and `lastLogin`."""
 
     def get(self, request: Request) -> Response:
-        params, viewer = self.params(), caller(request)
+        params, viewer = self.params(), user_of(request)
         if is_caller(params, viewer):
             own = presence.presence_of(viewer.pk)
             body = {"presence": own.status, "connectionStatus": own.connection}
@@ -546,7 +542,7 @@ class UsersPresenceView(V1View):
             return ok({"users": presence_users(found), "full": False})
         moment = recent_moment(since)
         if moment is not None:
-            changed = set(presence.changed_since(moment.timestamp())) - {caller(request).pk}
+            changed = set(presence.changed_since(moment.timestamp())) - {user_of(request).pk}
             found = {uid: online.get(uid, (presence.OFFLINE, "")) for uid in changed}
             return ok({"users": presence_users(found), "full": False})
         return ok({"users": presence_users(online), "full": True})
@@ -601,7 +597,7 @@ class UsersSetStatusView(V1View):
     someone else's (userId or username) needs edit-other-user-info. Sockets see the change."""
 
     def post(self, request: Request) -> Response:
-        params, viewer = self.params(), caller(request)
+        params, viewer = self.params(), user_of(request)
         status, message = text(params, "status"), text(params, "message")
         if status is None and message is None:
             raise bad_param("must have required property 'status'", "status")

@@ -20,7 +20,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import User
+from accounts.authentication import user_of
 from accounts.selectors import user_from_params
 from chat_project.http import schema as api
 from chat_project.http.errors import ApiError, api_error_from_drf
@@ -49,10 +49,6 @@ from permissions.services import (
 )
 from rooms.access import get_room
 from rooms.models import Room
-
-
-def user_of(request: Request) -> User:
-    return cast(User, request.user)
 
 
 def failure(text: str, error_type: str, *, error: str | None = None, detail: str = "") -> V1Error:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import user_of
 from accounts.models import User
 from chat_project.db.timestamps import epoch_ms, now_ms
 from chat_project.http import schema as api
@@ -55,10 +56,6 @@ from rooms.services import (
 # Rocket.Chat's words, to the letter.
 READ_ONLY_SEND = "You can't send messages because the room is readonly."
 NO_RID = "The 'rid' property on the message object is missing."
-
-
-def user_of(request: Request) -> User:
-    return cast(User, request.user)
 
 
 # --- Rocket.Chat's words -------------------------------------------------------------------------

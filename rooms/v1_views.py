@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
@@ -18,7 +18,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import User
+from accounts.authentication import user_of
 from accounts.selectors import user_from_params
 from accounts.serializers import user_brief
 from chat_project.db.timestamps import iso_ms
@@ -81,10 +81,6 @@ class Kind:
 
 CHANNELS = Kind(Room.Type.CHANNEL, "channel", "channels", "channel", "channel")
 GROUPS = Kind(Room.Type.GROUP, "group", "groups", "group", "private group")
-
-
-def user_of(request: Request) -> User:
-    return cast(User, request.user)
 
 
 class RoomView(V1View):

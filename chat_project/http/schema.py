@@ -1,7 +1,8 @@
 """What every operation of the OpenAPI schema shares, declared once: the error envelope, the two
 ways to sign in, the rate-limit and request-id headers, and the error statuses each endpoint can
-answer. Views declare only their own parameters and success bodies (with `@extend_schema`); the
-hooks here, named in SPECTACULAR_SETTINGS, add the rest to every operation.
+answer. A v1 view's parameters come from its input serializer (`Input`, which also parses them);
+views declare their success bodies with `@extend_schema`; the hooks here, named in
+SPECTACULAR_SETTINGS, add the rest to every operation.
 
 `make lint` generates the schema with warnings as errors; tests/test_openapi_schema.py checks
 that every /api/ route is in it, and tests/test_schemathesis.py fuzzes a live server against it.
@@ -302,6 +303,18 @@ class ApiSchema(AutoSchema):
         the endpoint."""
         own = type(self.view).__dict__.get("__doc__")
         return inspect.cleandoc(own) if own else ""
+
+    def get_override_parameters(self) -> list[Any]:
+        """A GET's query parameters: the fields of its view's `Input` (chat_project.http.v1),
+        the serializer that also parses them."""
+        declared = list(super().get_override_parameters())
+        given = getattr(self.view, "Input", None)
+        return [given, *declared] if given is not None and self.method == "GET" else declared
+
+    def get_request_serializer(self) -> Any:
+        """A body's fields: its view's `Input`, unless `@extend_schema(request=...)` says."""
+        given = getattr(self.view, "Input", None)
+        return given if given is not None else super().get_request_serializer()
 
     def get_tags(self) -> list[str]:
         rest = self.path.removeprefix("/api/")

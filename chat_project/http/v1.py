@@ -10,18 +10,21 @@ envelope keeps its shape; V1View turns the shared services' errors into those te
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from django.db.models import Model, QuerySet
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions as drf
+from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat_project.http.errors import ApiError, Forbidden
-from chat_project.http.fields import json_from_form
+from chat_project.http.fields import StrictCharField, json_from_form
 
 M = TypeVar("M", bound=Model)
 
@@ -88,7 +91,9 @@ def as_v1_error(exc: ApiError) -> ApiError:
 
 
 class V1View(APIView):
-    """Base of every /api/v1/ view: signed-in users by default, v1's error words."""
+    """Base of every /api/v1/ view: signed-in users by default, v1's error words. Its `Input`
+    (an input serializer) declares its parameters once: parse() reads them, and the OpenAPI
+    schema documents them (chat_project.http.schema.ApiSchema)."""
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, ApiError):
@@ -96,6 +101,17 @@ class V1View(APIView):
         elif isinstance(exc, drf.PermissionDenied):  # a `requires(...)` permission class said no
             exc = forbidden()
         return super().handle_exception(exc)
+
+    Input: ClassVar[type[serializers.Serializer] | None] = None
+    _parsed: Any = None
+
+    def parse(self) -> Any:
+        """The request's parameters as `Input` validated them (once a request); a refused one
+        answers in v1's words."""
+        if self._parsed is None:
+            assert self.Input is not None, f"{type(self).__name__} declares no Input"
+            self._parsed = parse_input(self.Input, self.params())
+        return self._parsed
 
     def params(self) -> Mapping[str, Any]:
         """The request's parameters: the query string for GET, the body otherwise."""
@@ -108,6 +124,191 @@ class V1View(APIView):
 def ok(body: Mapping[str, Any] | None = None) -> Response:
     """Rocket.Chat v1's success: the body with `"success": true`."""
     return Response({**(body or {}), "success": True})
+
+
+# --- parameters ----------------------------------------------------------------------------------
+# A view declares its parameters once, as an input serializer (`V1View.Input`): parse() validates
+# them and the OpenAPI schema documents them. The fields below read parameters as Rocket.Chat v1
+# does (an absent, null or empty one is None) and refuse them in its words: each field's `words`
+# give, by DRF's error code, the text that v1_error answers ("{name}" is the parameter's name).
+
+
+class Param(serializers.Field):
+    """A v1 parameter: absent, null or "" is None (a required one is refused); the last value
+    of a form's or query string's repeated key, as `params.get` reads it."""
+
+    words: ClassVar[dict[str, str]] = {"required": 'The "{name}" parameter is required'}
+    error_type: ClassVar[str] = "error-invalid-params"
+
+    def get_value(self, dictionary: Mapping[str, Any]) -> Any:
+        return dictionary.get(cast(str, self.field_name), empty)
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if data is empty or data is None or (isinstance(data, str) and data == ""):
+            if self.required:
+                self.fail("required")
+            return None
+        return super().run_validation(data)
+
+
+class Text(Param, StrictCharField):
+    """A string; another type, or one holding NUL (which no database stores and no name or id
+    holds), is refused."""
+
+    words = {
+        **Param.words,
+        "invalid": 'The "{name}" parameter must be a string',
+        "null_characters_not_allowed": 'The "{name}" parameter must not contain NUL',
+    }
+
+    def __init__(self, help_text: str = "", *, required: bool = False) -> None:
+        super().__init__(
+            help_text=help_text,
+            required=required,
+            allow_blank=not required,
+            allow_null=not required,
+            trim_whitespace=False,
+        )
+
+
+class Flag(Param, serializers.BooleanField):
+    """true or false: JSON's, or the text ("true", "1", "false", "0") forms and query strings
+    carry."""
+
+    words = {**Param.words, "invalid": 'The "{name}" parameter must be true or false'}
+
+    def __init__(self, help_text: str = "", *, required: bool = False) -> None:
+        super().__init__(help_text=help_text, required=required, allow_null=not required)
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        if isinstance(data, str) and data.lower() in {"true", "1", "false", "0"}:
+            return data.lower() in {"true", "1"}
+        self.fail("invalid")
+        raise AssertionError  # fail() raised
+
+
+class Count(Param, serializers.IntegerField):
+    """A whole number from 0 to MAX_OFFSET: pagination's offset and count."""
+
+    words = {
+        **Param.words,
+        "invalid": 'The "{name}" parameter must be a whole number',
+        "min_value": 'The "{name}" parameter must not be negative',
+        "max_value": f'The "{{name}}" parameter must be at most {MAX_OFFSET}',
+    }
+
+    def __init__(self, help_text: str = "") -> None:
+        super().__init__(
+            help_text=help_text, required=False, allow_null=True, min_value=0, max_value=MAX_OFFSET
+        )
+
+    def to_internal_value(self, data: Any) -> int:
+        try:
+            return int(data)
+        except (TypeError, ValueError):
+            self.fail("invalid")
+            raise AssertionError from None  # fail() raised
+
+
+@extend_schema_field({"type": "string"})
+class Sort(Param):
+    """A JSON object such as {"name": 1} (1 ascending, -1 descending) over the API names in its
+    serializer's `sortable`; validated into the ORM's order_by."""
+
+    words = {
+        "invalid": 'The sort parameter must be a JSON object such as {"name": 1}',
+        "not_sortable": "{detail}",
+    }
+    error_type = "error-invalid-sort"
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        sort = json_from_form(data)
+        if not isinstance(sort, dict) or not sort:
+            self.fail("invalid")
+        sortable: Mapping[str, str] = getattr(self.parent, "sortable", {})
+        order_by = []
+        for field, direction in sort.items():
+            if field not in sortable or direction not in (1, -1):
+                names = ", ".join(sorted(sortable))
+                raise serializers.ValidationError(
+                    f"Cannot sort by {field!r}: use one of {names} with 1 or -1",
+                    code="not_sortable",
+                )
+            order_by.append(("-" if direction == -1 else "") + sortable[field])
+        return order_by
+
+
+class Input(serializers.Serializer):
+    """An input serializer: a view's parameters. Its OpenAPI component is named for the view
+    (`PostMessageView.Input` is "PostMessageInput"), so that every view may call its own
+    `Input`."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "Meta" not in cls.__dict__:
+            name = cls.__qualname__.replace("View.", "").replace(".", "")
+            cls.Meta = type("Meta", (), {"ref_name": name})  # type: ignore[attr-defined]
+
+
+def parse_input(input_class: type[serializers.Serializer], params: Mapping[str, Any]) -> Any:
+    """`params` validated by `input_class`; the first refusal in its field's v1 words (or, for a
+    field that has none, DRF's ValidationError, which the envelope words "field: message")."""
+    given = input_class(data=params)
+    if given.is_valid():
+        return given.validated_data
+    for name, details in given.errors.items():
+        field = given.fields.get(name)
+        detail = details[0] if isinstance(details, list) and details else None
+        words: Mapping[str, str] = getattr(field, "words", {})
+        template = words.get(getattr(detail, "code", None) or "")
+        if template is not None:
+            text = template.replace("{name}", name).replace("{detail}", str(detail))
+            raise v1_error(text, getattr(field, "error_type", "error-invalid-params"))
+        break
+    raise serializers.ValidationError(given.errors)
+
+
+# --- pagination ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    offset: int
+    count: int
+    order_by: list[str]
+
+
+class PageInput(Input):
+    """offset (default 0), count (default 50, at most 100; 0 means the default) and sort over
+    `sortable` (API name -> ORM field), `default_sort` without one: every list endpoint's.
+    Validated, the page is `page`."""
+
+    offset = Count("How many to skip (default 0).")
+    count = Count("How many to answer (default 50, at most 100).")
+    sort = Sort(help_text='A JSON object such as {"name": 1} (1 ascending, -1 descending).')
+
+    sortable: ClassVar[Mapping[str, str]] = {}
+    default_sort: ClassVar[Sequence[str]] = ()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        count = min(attrs["count"] or DEFAULT_COUNT, MAX_COUNT)
+        order_by = attrs["sort"] or list(self.default_sort)
+        return {**attrs, "page": Page(offset=attrs["offset"] or 0, count=count, order_by=order_by)}
+
+
+def paginated(key: str, queryset: QuerySet[M], page: Page, shape: Callable[[M], Any]) -> Response:
+    """`{key: [...], count, offset, total, success}`: two queries (the total and the page)."""
+    total = queryset.count()
+    items = [
+        shape(item)
+        for item in queryset.order_by(*page.order_by)[page.offset : page.offset + page.count]
+    ]
+    return ok({key: items, "count": len(items), "offset": page.offset, "total": total})
+
+
+# --- the hand parsers the input serializers replace (removed once no view calls them) ---------
 
 
 def text_param(params: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
@@ -134,16 +335,6 @@ def bool_param(params: Mapping[str, Any], name: str, default: bool | None = None
     if isinstance(value, str) and value.lower() in {"true", "1", "false", "0"}:
         return value.lower() in {"true", "1"}
     raise v1_error(f'The "{name}" parameter must be true or false', "error-invalid-params")
-
-
-# --- pagination ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Page:
-    offset: int
-    count: int
-    order_by: list[str]
 
 
 def page_params(
@@ -193,13 +384,3 @@ def sort_param(raw: Any, sortable: Mapping[str, str]) -> list[str]:
             )
         order_by.append(("-" if direction == -1 else "") + sortable[field])
     return order_by
-
-
-def paginated(key: str, queryset: QuerySet[M], page: Page, shape: Callable[[M], Any]) -> Response:
-    """`{key: [...], count, offset, total, success}`: two queries (the total and the page)."""
-    total = queryset.count()
-    items = [
-        shape(item)
-        for item in queryset.order_by(*page.order_by)[page.offset : page.offset + page.count]
-    ]
-    return ok({key: items, "count": len(items), "offset": page.offset, "total": total})
