@@ -170,7 +170,7 @@ def extras(given: Mapping[str, Any]) -> dict[str, Any]:
 class NewMessage(V1Input):
     """chat.sendMessage's `message`."""
 
-    rid = Text(required=True, missing=lambda: v1_failure(NO_RID), nul=True)
+    rid = Text(required=True, missing=lambda _: v1_failure(NO_RID), nul=True)
     msg = Text(blank=True, nul=True)
     _id = Text("The client's own id: 1 to 32 letters and digits.", blank=True, nul=True)
     groupable = Flag(json_only=True)
@@ -272,7 +272,7 @@ class GetMessageView(V1View):
     class Input(V1Input):
         msgId = Text(
             required=True,
-            missing=lambda: v1_failure('The "msgId" query parameter must be provided.'),
+            missing=lambda _: v1_failure('The "msgId" query parameter must be provided.'),
         )
 
     def get(self, request: Request) -> Response:

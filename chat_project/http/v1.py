@@ -28,7 +28,7 @@ from rest_framework.utils.serializer_helpers import BindingDict
 from rest_framework.views import APIView
 
 from chat_project.http.errors import ApiError, Forbidden
-from chat_project.http.fields import StrictCharField, json_from_form
+from chat_project.http.fields import StrictCharField, TimestampField, json_from_form
 
 M = TypeVar("M", bound=Model)
 
@@ -137,18 +137,24 @@ def ok(body: Mapping[str, Any] | None = None) -> Response:
 # give, by DRF's error code, the text that v1_error answers ("{name}" is the parameter's name).
 
 
+Refusal = Callable[[str], ApiError]  # the error for a refused parameter, given its name
+
+
 class Param(serializers.Field):
-    """A v1 parameter: absent, null or "" is None (a required one is refused: in v1's words,
-    or by `missing()` where Rocket.Chat words it otherwise); the last value of a form's or query
-    string's repeated key, as `params.get` reads it."""
+    """A v1 parameter: absent, null or "" is None; the last value of a form's or query string's
+    repeated key, as `params.get` reads it. A refused one answers in v1's words, or where
+    Rocket.Chat words it otherwise, `missing(name)` (a required one absent) or `refused(name)`
+    (any other refusal)."""
 
     words: ClassVar[dict[str, str]] = {"required": 'The "{name}" parameter is required'}
     error_type: ClassVar[str] = "error-invalid-params"
     default_error_messages = {"invalid": "Not a valid value."}  # DRF's words; `words` are v1's
     blank_is_absent = True
 
-    def __init__(self, *, missing: Callable[[], ApiError] | None = None, **kwargs: Any) -> None:
-        self.missing = missing
+    def __init__(
+        self, *, missing: Refusal | None = None, refused: Refusal | None = None, **kwargs: Any
+    ) -> None:
+        self.missing, self.refused = missing, refused
         super().__init__(**{"required": False, **kwargs})
 
     def get_value(self, dictionary: Mapping[str, Any]) -> Any:
@@ -179,7 +185,8 @@ class Text(Param, StrictCharField):
         help_text: str = "",
         *,
         required: bool = False,
-        missing: Callable[[], ApiError] | None = None,
+        missing: Refusal | None = None,
+        refused: Refusal | None = None,
         blank: bool = False,
         nul: bool = False,
     ) -> None:
@@ -187,6 +194,7 @@ class Text(Param, StrictCharField):
             help_text=help_text,
             required=required,
             missing=missing,
+            refused=refused,
             allow_blank=blank or not required,
             allow_null=not required,
             trim_whitespace=False,
@@ -214,7 +222,7 @@ class Flag(Param, serializers.BooleanField):
         help_text: str = "",
         *,
         required: bool = False,
-        missing: Callable[[], ApiError] | None = None,
+        missing: Refusal | None = None,
         json_only: bool = False,
     ) -> None:
         super().__init__(
@@ -281,6 +289,13 @@ class Sort(Param):
                 )
             order_by.append(("-" if direction == -1 else "") + sortable[field])
         return order_by
+
+
+@extend_schema_field(
+    {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "maxLength": 0}]}
+)
+class Time(TimestampField):
+    """An ISO 8601 time (a form's or query string's "" counts as absent)."""
 
 
 @extend_schema_field(
@@ -359,9 +374,11 @@ def refusal(fields: Mapping[str, Any], errors: Mapping[str, Any], prefix: str = 
         return refusal(field.input_class().fields, details, f"{prefix}{name}.")
     detail = details[0] if isinstance(details, list) and details else None
     code = getattr(detail, "code", None) or ""
-    missing = getattr(field, "missing", None)
+    missing, refused = getattr(field, "missing", None), getattr(field, "refused", None)
     if code == "required" and missing is not None:
-        return cast(ApiError, missing())
+        return cast(ApiError, missing(prefix + name))
+    if code != "required" and refused is not None:
+        return cast(ApiError, refused(prefix + name))
     words: Mapping[str, str] = getattr(field, "words", {})
     if code in words:
         text = words[code].replace("{name}", prefix + name).replace("{detail}", str(detail))
