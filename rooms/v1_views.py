@@ -227,8 +227,8 @@ class HistoryView(RoomView):
     `offset`; newest first."""
 
     class Input(RoomInput):
-        latest = Time(help_text="Only messages before this time.", required=False)
-        oldest = Time(help_text="Only messages after this time.", required=False)
+        latest = Time("Only messages before this time.")
+        oldest = Time("Only messages after this time.")
         count = serializers.IntegerField(
             help_text="How many (default 20, at most 100).", required=False, min_value=0
         )
@@ -244,8 +244,8 @@ class HistoryView(RoomView):
             raise forbidden()
         messages = channel_history(
             room,
-            latest=given.get("latest"),
-            oldest=given.get("oldest"),
+            latest=given["latest"],
+            oldest=given["oldest"],
             inclusive=bool(given["inclusive"]),
             offset=given.get("offset", 0),
             count=min(given.get("count") or 20, 100),
@@ -578,7 +578,8 @@ class SetDescriptionView(TextSettingView):
 
 
 class SetAnnouncementView(TextSettingView):
-    """setAnnouncement {announcement}: answers `{"announcement": ...}`; setting the same one again is no error."""
+    """setAnnouncement {announcement}: answers `{"announcement": ...}`; the same one again is
+    no error."""
 
     param = "announcement"
 

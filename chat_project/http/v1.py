@@ -294,8 +294,11 @@ class Sort(Param):
 @extend_schema_field(
     {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "maxLength": 0}]}
 )
-class Time(TimestampField):
-    """An ISO 8601 time (a form's or query string's "" counts as absent)."""
+class Time(Param, TimestampField):
+    """An ISO 8601 time."""
+
+    def __init__(self, help_text: str = "", *, refused: Refusal | None = None) -> None:
+        super().__init__(help_text=help_text, refused=refused)
 
 
 @extend_schema_field(
