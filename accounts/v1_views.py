@@ -48,10 +48,12 @@ from chat_project.http.errors import ApiError
 from chat_project.http.fields import StrictCharField, json_from_form
 from chat_project.http.ratelimit import client_address
 from chat_project.http.v1 import (
+    PageInput,
+    Text,
+    V1Input,
     V1View,
     forbidden,
     ok,
-    page_params,
     v1_error,
     v1_failure,
 )
@@ -220,21 +222,18 @@ def parsed_json(raw: str) -> Any:
     return json_from_form(raw)  # not JSON: refused by the type check that follows
 
 
-# Sortable fields of users.list (Rocket.Chat sorts names regardless of case, `status` by active).
-USER_SORTS = {
-    "username": "username",
-    "name": "name_insensitive",
-    "active": "is_active",
-    "status": "is_active",
-    "createdAt": "created_at",
-    "lastLogin": "last_login",
-}
-
-
 ONE_USER = api.v1_success("OneUser", {"user": api.User()})
-USER_LOOKUP = api.body(
-    "UserLookup", {"userId": api.text(), "username": api.text(), "user": api.text()}
-)
+
+
+class UserLookupInput(V1Input):
+    """Who a call names: `userId`, `username` or `user` (accounts.selectors.user_from_params)."""
+
+    userId = Text()
+    username = Text()
+    user = Text()
+
+    class Meta:
+        ref_name = "UserLookup"
 
 
 def status_of(user: User) -> str:
@@ -349,17 +348,27 @@ class UsersInfoView(V1View):
         return ok({"user": user_info_json(user, full=full, status=status_of(user))})
 
 
-@extend_schema(
-    parameters=api.PAGE_PARAMETERS, responses=api.v1_page("UsersList", "users", api.User(many=True))
-)
+@extend_schema(responses=api.v1_page("UsersList", "users", api.User(many=True)))
 class UsersListView(V1View):
     """GET /api/v1/users.list?offset=&count=&sort=: needs view-d-room. A page costs the same
     few queries however many users it holds."""
 
     permission_classes = [requires("view-d-room")]
 
+    class Input(PageInput):
+        # Rocket.Chat sorts names regardless of case, and `status` by active.
+        sortable = {
+            "username": "username",
+            "name": "name_insensitive",
+            "active": "is_active",
+            "status": "is_active",
+            "createdAt": "created_at",
+            "lastLogin": "last_login",
+        }
+        default_sort = ("username",)
+
     def get(self, request: Request) -> Response:
-        page = page_params(self.params(), sortable=USER_SORTS, default_sort=["username"])
+        page = self.parse()["page"]
         page = replace(page, order_by=[*page.order_by, "pk"])  # a stable order for paging
         viewer = user_of(request)
         users = users_to_list()
@@ -425,15 +434,16 @@ class UsersUpdateView(V1View):
         return ok({"user": user_json(user, full=full, status=status_of(user))})
 
 
-@extend_schema(request=USER_LOOKUP, responses=api.V1_DONE)
+@extend_schema(responses=api.V1_DONE)
 class UsersDeleteView(V1View):
     """POST /api/v1/users.delete {userId | username}: needs delete-user. Their messages stay,
     without an author."""
 
     permission_classes = [requires("delete-user")]
+    Input = UserLookupInput
 
     def post(self, request: Request) -> Response:
-        delete_user(user=user_from_params(self.params()))
+        delete_user(user=user_from_params(self.parse()))
         return ok()
 
 
@@ -464,15 +474,16 @@ class UsersSetActiveStatusView(V1View):
 
 
 @extend_schema(
-    request=USER_LOOKUP,
-    responses=api.v1_success("UserToken", {"data": api.shape("UserTokenData", LOGIN_DATA)}),
+    responses=api.v1_success("UserToken", {"data": api.shape("UserTokenData", LOGIN_DATA)})
 )
 class UsersCreateTokenView(V1View):
     """POST /api/v1/users.createToken {userId | username}: a new login token for oneself, or
     for anyone with user-generate-access-token. Answers `{"data": {userId, authToken}}`."""
 
+    Input = UserLookupInput
+
     def post(self, request: Request) -> Response:
-        user = user_from_params(self.params())
+        user = user_from_params(self.parse())
         secret = issue_token_for(by=user_of(request), user=user)
         return ok({"data": login_token_json(user, secret)})
 

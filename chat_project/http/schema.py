@@ -260,12 +260,6 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: OpenApiResponse(description=ERRORS[str(status)]) for status in statuses}
 
 
-PAGE_PARAMETERS = [
-    query("offset", "How many to skip (default 0).", kind="count"),
-    query("count", "How many to answer (default 50, at most 100).", kind="count"),
-    query("sort", 'A JSON object such as {"name": 1} (1 ascending, -1 descending).'),
-]
-
 # --- authentication ------------------------------------------------------------------------------
 
 

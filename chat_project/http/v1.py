@@ -11,7 +11,7 @@ envelope keeps its shape; V1View turns the shared services' errors into those te
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -427,7 +427,7 @@ def paginated(key: str, queryset: QuerySet[M], page: Page, shape: Callable[[M], 
     return ok({key: items, "count": len(items), "offset": page.offset, "total": total})
 
 
-# --- the hand parsers the input serializers replace (removed once no view calls them) ---------
+# --- the hand parser the accounts' v1 views still use (accounts.selectors.user_from_params) ------
 
 
 def text_param(params: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
@@ -442,64 +442,3 @@ def text_param(params: Mapping[str, Any], name: str, *, required: bool = False) 
     if "\x00" in value:  # no database stores it, and no name or id holds one
         raise v1_error(f'The "{name}" parameter must not contain NUL', "error-invalid-params")
     return value
-
-
-def bool_param(params: Mapping[str, Any], name: str, default: bool | None = None) -> bool | None:
-    """true/false as JSON booleans or as the strings forms and query strings carry."""
-    value = params.get(name)
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in {"true", "1", "false", "0"}:
-        return value.lower() in {"true", "1"}
-    raise v1_error(f'The "{name}" parameter must be true or false', "error-invalid-params")
-
-
-def page_params(
-    params: Mapping[str, Any], *, sortable: Mapping[str, str], default_sort: Iterable[str]
-) -> Page:
-    """offset (default 0), count (default 50, at most 100; 0 means the default) and sort, a
-    JSON object such as {"name": 1} over the fields in `sortable` (API name -> ORM field)."""
-    offset = int_param(params, "offset", 0)
-    count = int_param(params, "count", 0) or DEFAULT_COUNT
-    order_by = sort_param(params.get("sort"), sortable) or list(default_sort)
-    return Page(offset=offset, count=min(count, MAX_COUNT), order_by=order_by)
-
-
-def int_param(params: Mapping[str, Any], name: str, default: int) -> int:
-    value = params.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise v1_error(
-            f'The "{name}" parameter must be a whole number', "error-invalid-params"
-        ) from None
-    if number < 0:
-        raise v1_error(f'The "{name}" parameter must not be negative', "error-invalid-params")
-    if number > MAX_OFFSET:
-        raise v1_error(
-            f'The "{name}" parameter must be at most {MAX_OFFSET}', "error-invalid-params"
-        )
-    return number
-
-
-def sort_param(raw: Any, sortable: Mapping[str, str]) -> list[str]:
-    if raw is None or raw == "":
-        return []
-    sort = json_from_form(raw)
-    if not isinstance(sort, dict) or not sort:
-        raise v1_error(
-            'The sort parameter must be a JSON object such as {"name": 1}', "error-invalid-sort"
-        )
-    order_by = []
-    for field, direction in sort.items():
-        if field not in sortable or direction not in (1, -1):
-            raise v1_error(
-                f"Cannot sort by {field!r}: use one of {', '.join(sorted(sortable))} with 1 or -1",
-                "error-invalid-sort",
-            )
-        order_by.append(("-" if direction == -1 else "") + sortable[field])
-    return order_by
