@@ -415,6 +415,11 @@ def shared_parts(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[
     result["paths"] = dict(sorted({**result["paths"], **plain_views()}.items()))
     for path, operations in result["paths"].items():
         for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                # A query string carries no null: an input serializer's optional field (which
+                # takes JSON's null in a body) is just optional there.
+                if parameter["in"] == "query":
+                    parameter["schema"].pop("nullable", None)
             secured = any("authToken" in req for req in operation.get("security", []))
             if secured:
                 operation["security"] = [*operation["security"], {"bearerAuth": []}]
