@@ -25,11 +25,12 @@ dev: install
 test: install-dev
 	$(BIN)/pytest $(ARGS)
 
-## lint: ruff, the formatter, mypy, the migration check, the OpenAPI schema (no warnings) and the deployment check
+## lint: ruff, the formatter, mypy, the layers (import-linter), the migration check, the OpenAPI schema (no warnings) and the deployment check
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 	$(MANAGE) makemigrations --check --dry-run
 	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
 	DEBUG=false $(MANAGE) check --deploy --fail-level WARNING

@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.validators import validate_name
+from chat_project.access_cache.declarations import NotWatched, Watched
 from chat_project.db.ids import random_id
 
 if TYPE_CHECKING:
@@ -87,6 +88,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     objects: ClassVar[UserManager] = UserManager()
 
+    access_cache = Watched(
+        "verify_login_token keeps a token with its user, every field of it",
+        many_to_many={
+            "roles": Watched("who holds which global role: authorisation, whoever writes it"),
+            "groups": NotWatched("Django's groups: only the admin's has_perm reads them"),
+            "user_permissions": NotWatched("Django's permissions: only the admin reads them"),
+        },
+    )
+
     USERNAME_FIELD = "username"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = ["email"]
@@ -131,6 +141,15 @@ class LoginToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField(db_index=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    access_cache = Watched(
+        "verify_login_token keeps a token with its user",
+        # A hint refreshed at most once a minute, which verify_login_token writes into the kept
+        # token itself; and a new token changes nothing kept (nothing is kept of tokens that do
+        # not exist).
+        harmless_columns=frozenset({"last_used_at"}),
+        harmless_inserts=True,
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -12,9 +12,8 @@ import re
 from typing import Any
 
 from accounts import presence
-from accounts.models import LoginToken
 from accounts.services import log_in, log_out
-from accounts.tokens import token_digest, user_of_live_login, verify_login_token
+from accounts.tokens import issued_token, user_of_live_login, verify_login_token
 from chat_project.http.errors import LoginFailed
 from chat_project.realtime import errors, methods, streams
 from chat_project.realtime.ejson import date
@@ -58,7 +57,7 @@ def login(call: Call, params: list[Any]) -> dict[str, Any]:
             )
         except LoginFailed:
             raise MeteorError(401, LOGIN_FAILED) from None
-        token = LoginToken.objects.select_related("user").get(digest=token_digest(secret))
+        token = issued_token(secret)
         kind = "password"
     else:
         raise MeteorError(400, "Unrecognized options for login request")

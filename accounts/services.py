@@ -27,7 +27,13 @@ from accounts.tokens import (
 )
 from accounts.validators import validate_name
 from chat_project.db.lookups import pks_by_lowercase
-from chat_project.http.errors import Forbidden, InvalidParams, LoginFailed, bulk_record_error
+from chat_project.http.errors import (
+    Failure,
+    Forbidden,
+    InvalidParams,
+    LoginFailed,
+    bulk_record_error,
+)
 from chat_project.realtime import events as realtime
 from permissions.checks import has_permission
 from permissions.models import Role
@@ -226,8 +232,8 @@ def invalid_params_from(exc: ValidationError) -> InvalidParams:
 
 
 # --- the v1 API's users.*: errors in Rocket.Chat's words and error types --------------------------
-# (An InvalidParams with error_type "error-failure" is Rocket.Chat's API.v1.failure: its text is
-# answered bare; every other type is added in brackets by chat_project.http.v1.)
+# (A Failure is Rocket.Chat's API.v1.failure: its text is answered bare; every other type is
+# added in brackets by chat_project.http.v1.)
 
 
 def may_view_full_user_info(*, viewer: User, user: User) -> bool:
@@ -303,7 +309,7 @@ def register_user(*, username: str, email: str, password: str, name: str = "") -
             "User registration is disabled", error_type="error-user-registration-disabled"
         )
     if User.objects.by_username(username).exists():
-        raise InvalidParams("Username is already in use", error_type="error-failure")
+        raise Failure("Username is already in use")
     try:
         validate_name(username)
     except ValidationError:
@@ -468,7 +474,7 @@ def set_user_active_status(*, user_id: str, active: bool) -> User:
     an unknown user or the last active admin (see change_active_status)."""
     user = User.objects.filter(pk=user_id).first()
     if user is None:
-        raise InvalidParams("User not found", error_type="error-failure")
+        raise Failure("User not found")
     with transaction.atomic(durable=True):
         change_active_status(user=user, active=active)
     return user

@@ -44,6 +44,11 @@ def issue_login_token(*, user: User) -> str:
     return secret
 
 
+def issued_token(secret: str) -> LoginToken:
+    """The token just issued with this secret (log_in's), its user loaded: one query."""
+    return LoginToken.objects.select_related("user").get(digest=token_digest(secret))
+
+
 def verify_login_token(secret: str, *, user_id: str | None = None) -> LoginToken | None:
     """The live token with this secret, its user loaded, or None.
 

@@ -153,9 +153,7 @@ class MeView(V1View):
 
 
 def bad_param(message: str, field: str) -> ApiError:
-    error = v1_error(message, "invalid-params")
-    error.detailed_error = f"{field}: {message}"
-    return error
+    return v1_error(message, "invalid-params", detailed_error=f"{field}: {message}")
 
 
 def required(params: Mapping[str, Any], name: str, *, where: str = "") -> Any:

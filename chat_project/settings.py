@@ -293,7 +293,7 @@ REALTIME_SEND_RATE = env_rate("REALTIME_SEND_RATE", "5/s")
 PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 60, minimum=3)
 # Login tokens with their users, and rooms with the caller's membership, kept in each process
 # for at most this long while nothing they come from has been written (chat_project/
-# access_cache.py says how every process learns of a write). 0 turns it off, the default without
+# access_cache/ says how every process learns of a write). 0 turns it off, the default without
 # REDIS_URL, where no process can tell another of a write.
 ACCESS_CACHE_SECONDS = env_int("ACCESS_CACHE_SECONDS", 30 if REDIS_URL else 0, minimum=0)
 ACCESS_CACHE_ENTRIES = env_int("ACCESS_CACHE_ENTRIES", 20_000, minimum=1)
@@ -319,6 +319,8 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "corsheaders",
     "chat_project",
+    # Kept access answers; watches writes to the tables the models declare (its ready()).
+    "chat_project.access_cache",
     "accounts",
     "permissions",
     "rooms",

@@ -5,6 +5,12 @@ from __future__ import annotations
 from django.db import models
 
 from accounts.validators import validate_name
+from chat_project.access_cache.declarations import Watched
+
+# No kept answer reads roles or what they hold today (permissions.checks reads them once a
+# request), but they are authorisation, written rarely (the admin, the roles commands): a write
+# replaces the generation, so that an answer kept from them later needs no change here.
+_AUTHORISATION = "what a role may do: authorisation, written rarely"
 
 
 class Role(models.Model):
@@ -24,6 +30,8 @@ class Role(models.Model):
     # Rocket.Chat's _updatedAt: what roles.sync compares its updatedSince with.
     updated_at = models.DateTimeField(auto_now=True)
 
+    access_cache = Watched(_AUTHORISATION)
+
     class Meta:
         ordering = ["name"]
 
@@ -42,6 +50,8 @@ class Permission(models.Model):
     # Rocket.Chat's _updatedAt, for permissions.listAll's updatedSince. Saving the row sets it;
     # a change of its roles alone goes through permissions.services, which sets it too.
     updated_at = models.DateTimeField(auto_now=True)
+
+    access_cache = Watched(_AUTHORISATION, many_to_many={"roles": Watched(_AUTHORISATION)})
 
     class Meta:
         ordering = ["id"]

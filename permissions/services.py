@@ -1,8 +1,9 @@
 """Every change to roles and permissions goes through these functions: the v1 API, the Django
 admin and the `roles` / `permissions` commands all call them.
 
-Errors are InvalidParams with Rocket.Chat's errorType and a message that names what was wrong;
-the v1 views put some of them in Rocket.Chat's exact words.
+Errors are InvalidParams (a subclass per reason, chat_project.http.errors) with Rocket.Chat's
+errorType and a message that names what was wrong; the v1 table words some of them as
+Rocket.Chat does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat_project.http.errors import InvalidParams
+from chat_project.http.errors import (
+    DuplicateRoleName,
+    InvalidParams,
+    InvalidRoleProperties,
+    InvalidScope,
+    ProtectedRole,
+    RoleInUse,
+    UnknownPermission,
+    UnknownRole,
+    UnknownUsername,
+)
 from chat_project.realtime.events import role_changed
 from permissions.models import Permission, Role
 from permissions.selectors import role_in_use
@@ -27,24 +38,20 @@ def get_role(name: str) -> Role:
     try:
         return Role.objects.get(name=name)
     except Role.DoesNotExist:
-        raise InvalidParams(
-            f"Role '{name}' does not exist.", error_type="error-invalid-role"
-        ) from None
+        raise UnknownRole(f"Role '{name}' does not exist.") from None
 
 
 def get_permission(name: str) -> Permission:
     try:
         return Permission.objects.get(id=name)
     except Permission.DoesNotExist:
-        raise InvalidParams(
-            f"Permission '{name}' does not exist.", error_type="error-invalid-permission"
-        ) from None
+        raise UnknownPermission(f"Permission '{name}' does not exist.") from None
 
 
 def get_user(username: str) -> User:
     user = User.objects.by_username(username).first()
     if user is None:
-        raise InvalidParams(f"User '{username}' does not exist.", error_type="error-invalid-user")
+        raise UnknownUsername(f"User '{username}' does not exist.")
     return user
 
 
@@ -52,49 +59,36 @@ def get_user(username: str) -> User:
 
 
 def create_role(*, name: str, scope: str = Role.Scope.USERS, description: str = "") -> Role:
-    """A new role (never protected: only the built-in ones are). Raises InvalidParams:
-    error-invalid-scope, error-invalid-role-properties (a bad name or too long a description),
-    error-duplicate-role-names-not-allowed."""
+    """A new role (never protected: only the built-in ones are). Raises InvalidScope,
+    InvalidRoleProperties (a bad name or too long a description) or DuplicateRoleName."""
     if scope not in Role.Scope.values:
-        raise InvalidParams(
-            f"Invalid scope {scope!r}: use Users or Subscriptions.",
-            error_type="error-invalid-scope",
-        )
+        raise InvalidScope(f"Invalid scope {scope!r}: use Users or Subscriptions.")
     role = Role(name=name, scope=scope, description=description)
     try:
         role.full_clean(validate_unique=False)
     except ValidationError as exc:
-        raise InvalidParams(
-            "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()),
-            error_type="error-invalid-role-properties",
+        raise InvalidRoleProperties(
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
         ) from None
     try:
         with transaction.atomic():
             role.save(force_insert=True)
     except IntegrityError:
-        raise InvalidParams(
-            f"Role '{name}' already exists.", error_type="error-duplicate-role-names-not-allowed"
-        ) from None
+        raise DuplicateRoleName(f"Role '{name}' already exists.") from None
     return role
 
 
 def delete_role(*, role: Role) -> None:
     """Deletes a role an administrator made and nobody holds any more (Rocket.Chat's rule); the
-    permissions it held lose it. Raises InvalidParams: error-role-protected for a built-in
-    role, error-role-in-use while a user or a room membership holds it."""
+    permissions it held lose it. Raises ProtectedRole for a built-in role,
+    RoleInUse while a user or a room membership holds it."""
     if role.protected:
-        raise InvalidParams(
-            f"Role '{role.name}' is built in and cannot be deleted.",
-            error_type="error-role-protected",
-        )
+        raise ProtectedRole(f"Role '{role.name}' is built in and cannot be deleted.")
     with transaction.atomic():
         # The lock keeps anyone from taking the role up between the check and the delete.
         list(Role.objects.select_for_update().filter(pk=role.pk).values_list("pk"))
         if role_in_use(role):
-            raise InvalidParams(
-                f"Role '{role.name}' is still held: take it from its holders first.",
-                error_type="error-role-in-use",
-            )
+            raise RoleInUse(f"Role '{role.name}' is still held: take it from its holders first.")
         held = list(role.permissions.values_list("pk", flat=True))
         role.delete()
         touch_permissions(held)
@@ -200,9 +194,9 @@ def revoke_permission(*, permission: Permission, role: Role) -> bool:
 
 def set_permission_roles(*, changes: Sequence[tuple[str, Collection[str]]]) -> None:
     """Gives each named permission exactly the roles named with it (permissions.update), all or
-    nothing, in a fixed number of queries however many there are. Raises InvalidParams before
-    changing anything: error-invalid-permission for an unknown or repeated permission,
-    error-invalid-role for an unknown role."""
+    nothing, in a fixed number of queries however many there are. Raises before changing
+    anything: UnknownPermission for an unknown or repeated permission, UnknownRole for an
+    unknown role."""
     names = [name for name, _ in changes]
     wanted = {role for _, roles in changes for role in roles}
     with transaction.atomic():
@@ -211,18 +205,12 @@ def set_permission_roles(*, changes: Sequence[tuple[str, Collection[str]]]) -> N
         )
         for index, name in enumerate(names):
             if name not in found:
-                raise InvalidParams(
-                    f"Permission '{name}' does not exist.", error_type="error-invalid-permission"
-                )
+                raise UnknownPermission(f"Permission '{name}' does not exist.")
             if name in names[:index]:
-                raise InvalidParams(
-                    f"Permission '{name}' is listed twice.", error_type="error-invalid-permission"
-                )
+                raise UnknownPermission(f"Permission '{name}' is listed twice.")
         unknown = wanted - set(Role.objects.filter(pk__in=wanted).values_list("pk", flat=True))
         if unknown:
-            raise InvalidParams(
-                f"Role '{min(unknown)}' does not exist.", error_type="error-invalid-role"
-            )
+            raise UnknownRole(f"Role '{min(unknown)}' does not exist.")
         holds = Permission.roles.through
         holds.objects.filter(permission_id__in=names).delete()
         holds.objects.bulk_create(

@@ -3,15 +3,15 @@ permissions.services (shared with the Django admin and the `roles` / `permission
 every read through permissions.selectors; these views parse, call, and answer in Rocket.Chat's
 shapes and words.
 
-Where Rocket.Chat words an error differently from our services (whose texts also serve the
-commands), `in_rocket_chat_words` rewords it and keeps ours as `detailed_error`; where it answers
-with API.v1.failure (a bare text with its own errorType), `failure` builds that answer.
+Where Rocket.Chat words a service's error differently from ours (whose texts also serve the
+commands), the v1 table (chat_project.http.v1.V1_WORDS) rewords it by its type and keeps ours as
+`detailed_error`; where a view answers with API.v1.failure (a bare text with its own errorType),
+`failure` builds that answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from accounts.authentication import user_of
 from accounts.selectors import user_from_params
 from chat_project.http import schema as api
-from chat_project.http.errors import ApiError, api_error_from_drf
+from chat_project.http.errors import ApiError, InvalidRoleProperties, api_error_from_drf
 from chat_project.http.fields import StrictCharField, batch_param
 from chat_project.http.v1 import (
     PageInput,
@@ -55,20 +55,6 @@ def failure(text: str, error_type: str, *, error: str | None = None, detail: str
     """Rocket.Chat's API.v1.failure(text, errorType): `error` is the bare text (or, where
     Rocket.Chat puts something else there, `error`), errorType the type."""
     return V1Error(text, error=error or text, error_type=error_type, detailed_error=detail)
-
-
-@contextmanager
-def in_rocket_chat_words(words: Mapping[str, str]) -> Iterator[None]:
-    """A service's error whose errorType is in `words` becomes "<words[type]> [<type>]", as
-    Rocket.Chat's Meteor.Error answers read; our own text stays as the detail."""
-    try:
-        yield
-    except ApiError as exc:
-        if exc.error_type not in words:
-            raise
-        error = v1_error(words[exc.error_type], exc.error_type)
-        error.detailed_error = exc.message
-        raise error from None
 
 
 def not_allowed(reason: str, error_type: str) -> ApiError:
@@ -153,25 +139,15 @@ class RolesCreateView(V1View):
     def post(self, request: Request) -> Response:
         given = RoleInput(data=self.params())
         if not given.is_valid():
-            error = v1_error("The role properties are invalid.", "error-invalid-role-properties")
-            error.detailed_error = api_error_from_drf(
-                serializers.ValidationError(given.errors)
-            ).detailed_error
-            raise error
+            # What was wrong, field by field, as the service's own InvalidRoleProperties says it.
+            invalid = api_error_from_drf(serializers.ValidationError(given.errors))
+            raise InvalidRoleProperties(invalid.detailed_error)
         data = given.validated_data
         if data["mandatory2fa"]:
-            error = v1_error("The role properties are invalid.", "error-invalid-role-properties")
-            error.detailed_error = "mandatory2fa: two-factor authentication is not available here."
-            raise error
-        words = {
-            "error-invalid-scope": "Invalid scope",
-            "error-invalid-role-properties": "The role properties are invalid.",
-            "error-duplicate-role-names-not-allowed": "Role name already exists",
-        }
-        with in_rocket_chat_words(words):
-            role = create_role(
-                name=data["name"], scope=data["scope"], description=data["description"]
+            raise InvalidRoleProperties(
+                "mandatory2fa: two-factor authentication is not available here."
             )
+        role = create_role(name=data["name"], scope=data["scope"], description=data["description"])
         return ok({"role": role_json(role)})
 
 
@@ -189,12 +165,7 @@ class RolesDeleteView(V1View):
 
     def post(self, request: Request) -> Response:
         role = role_or_error(self.parse()["roleId"])
-        words = {
-            "error-role-protected": "Cannot delete a protected role",
-            "error-role-in-use": "Cannot delete role because it's in use",
-        }
-        with in_rocket_chat_words(words):
-            delete_role(role=role)
+        delete_role(role=role)
         return ok()
 
 
@@ -268,8 +239,7 @@ class RolesRemoveUserView(V1View):
             raise role_name_required()
         if not username:
             raise v1_error('The "username" parameter is required', "error-invalid-params")
-        with in_rocket_chat_words({"error-invalid-user": "There is no user with this username"}):
-            user = get_user(username)
+        user = get_user(username)
         role = role_or_error(name)
         room_id = given["roomId"] or given["scope"]  # Rocket.Chat calls the room id `scope`
         room = get_room(room_id) if room_id else None
@@ -394,16 +364,5 @@ class PermissionsUpdateView(V1View):
     permission_classes = [requires("access-permissions")]
 
     def post(self, request: Request) -> Response:
-        changes = permission_changes(request.data)
-        try:
-            set_permission_roles(changes=changes)
-        except ApiError as exc:
-            # Rocket.Chat answers these with API.v1.failure: the bare text.
-            texts = {
-                "error-invalid-permission": "Invalid permission",
-                "error-invalid-role": "Invalid role",
-            }
-            if exc.error_type not in texts:
-                raise
-            raise failure(texts[exc.error_type], exc.error_type, detail=exc.message) from None
+        set_permission_roles(changes=permission_changes(request.data))
         return ok({"permissions": [permission_json(p) for p in permissions_with_roles()]})

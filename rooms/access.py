@@ -8,10 +8,17 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import User
 from chat_project import access_cache
-from chat_project.http.errors import CannotAccessRoom, MessageNotFound, RoomArchived, RoomNotFound
+from chat_project.http.errors import (
+    CannotAccessRoom,
+    MessageNotFound,
+    NotAMember,
+    ReadOnlyRoom,
+    RoomArchived,
+    RoomNotFound,
+)
 from permissions.checks import has_permission
 from rooms.models import Message, Room, Subscription
-from rooms.selectors import message_by_id
+from rooms.selectors import message_by_id, with_member_counts
 
 # Room ids are Meteor ids, "GENERAL", or two of them side by side; anything else names no room
 # and is refused before it reaches the database (NUL bytes and the like included).
@@ -81,18 +88,54 @@ def forget_membership(room: Room) -> None:
     room.__dict__.pop("known_membership", None)
 
 
-def get_visible_room(user: User, room_id: str) -> Room:
-    """The room with this id, if `user` may know that it exists: any public channel; a private
-    group (or direct room) only to its members and to holders of view-room-administration.
-    Raises RoomNotFound otherwise, exactly as for a room that does not exist."""
-    room = get_room(room_id, viewer=user)
+def get_visible_room(
+    user: User,
+    room_id: str | None = None,
+    *,
+    name: str | None = None,
+    t: str | None = None,
+    joined_only: bool = False,
+    counted: bool = False,
+) -> Room:
+    """The room with this id (or, without one, this exact name), if `user` may know that it
+    exists: any public channel; any other room only to its members and to holders of
+    view-room-administration (not even to them with `joined_only`: Rocket.Chat's groups.* look
+    a group up among the caller's own). With `t`, only a room of that type. Raises RoomNotFound
+    otherwise, exactly as for a room that does not exist.
+
+    By id, the room comes from get_room (and so usually from the access cache); by name, or with
+    `counted` (its `users_count` too), from one query. Either way whether `user` is a member
+    comes with it, so is_member asks no more."""
+    if room_id and not counted:
+        room = get_room(room_id, viewer=user)
+    else:
+        room = room_with_membership(user, room_id=room_id, name=name, t=t)
+    if t is not None and room.t != t:
+        raise RoomNotFound()
     if (
         room.t != Room.Type.CHANNEL
         and not is_member(user, room)
-        and not has_permission(user, "view-room-administration")
+        and (joined_only or not has_permission(user, "view-room-administration"))
     ):
         raise RoomNotFound()
     return room
+
+
+def room_with_membership(
+    user: User, *, room_id: str | None, name: str | None, t: str | None
+) -> Room:
+    """get_visible_room's query: the room by id or exact name (of type `t`), with its
+    `users_count` and whether `user` is a member. Raises RoomNotFound."""
+    if room_id and not ROOM_ID_SHAPE.match(room_id):
+        raise RoomNotFound()
+    if not room_id and not name:
+        raise RoomNotFound()
+    rooms = Room.objects.filter(t=t) if t is not None else Room.objects.all()
+    rooms = with_membership(with_member_counts(rooms), user)
+    room = (rooms.filter(pk=room_id) if room_id else rooms.filter(name=name)).first()
+    if room is None:
+        raise RoomNotFound()
+    return remember_membership(room, user)
 
 
 def can_read_room(user: User, room: Room) -> bool:
@@ -109,24 +152,25 @@ def access_room(user: User, room_id: str, *, for_write: bool = False) -> Room:
 
     Posting takes membership; an archived room takes no messages, and a read-only one only
     those of holders of post-readonly (its owners, by default). A private group answers a
-    non-member as if it did not exist (get_visible_room). Raises RoomNotFound,
-    CannotAccessRoom or RoomArchived.
+    non-member as if it did not exist (get_visible_room). Raises RoomNotFound, and check_access'
+    refusals.
     """
     return check_access(user, get_visible_room(user, room_id), for_write=for_write)
 
 
 def check_access(user: User, room: Room, *, for_write: bool = False) -> Room:
-    """access_room's rules for a room already in hand (and known to be visible to `user`)."""
+    """access_room's rules for a room already in hand (and known to be visible to `user`).
+    Raises CannotAccessRoom (reading), or, to post: NotAMember, RoomArchived, ReadOnlyRoom."""
     if not for_write:
         if not can_read_room(user, room):
             raise CannotAccessRoom()
         return room
     if not is_member(user, room):
-        raise CannotAccessRoom("You must join the room to post in it.")
+        raise NotAMember()
     if room.archived:
         raise RoomArchived()
     if room.read_only and not has_permission(user, "post-readonly", room):
-        raise CannotAccessRoom("This room is read-only.")
+        raise ReadOnlyRoom()
     return room
 
 

@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.validators import validate_name
+from chat_project.access_cache.declarations import NotWatched, Watched
 from chat_project.db.ids import random_id
 
 GENERAL_ROOM_ID = "GENERAL"
@@ -69,6 +70,12 @@ class Room(models.Model):
     # What every message moves on. The access cache keeps rooms without them (rooms.access).
     COUNTERS = frozenset({"msgs", "lm", "updated_at"})
 
+    access_cache = Watched(
+        "get_room keeps a room, all but its counters, with whether the caller is a member",
+        # Moved by every send, never kept: a kept room loads them fresh when first read.
+        harmless_columns=COUNTERS,
+    )
+
     def __str__(self) -> str:
         return self.name
 
@@ -98,6 +105,11 @@ class Subscription(models.Model):
         related_name="subscriptions",
         limit_choices_to={"scope": "Subscriptions"},
         help_text="Roles held in this room only (owner, moderator, leader).",
+    )
+
+    access_cache = Watched(
+        "get_room keeps whether the caller is a member of a room",
+        many_to_many={"roles": Watched("who holds which role in a room: authorisation")},
     )
 
     class Meta:
@@ -135,6 +147,11 @@ class Message(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+
+    access_cache = NotWatched(
+        "no message is kept: access_message and every page read them fresh, and a send, the "
+        "hottest write, must not replace the generation"
     )
 
     class Meta:

@@ -22,6 +22,7 @@ from chat_project.db.timestamps import ONE_MS, now_ms
 from chat_project.http.errors import (
     CannotAccessRoom,
     DeletingAsAuthorNotAllowed,
+    DeletingInReadOnlyRoom,
     Forbidden,
     InvalidParams,
     LastOwner,
@@ -32,6 +33,7 @@ from chat_project.http.errors import (
     MessageNotFound,
     MessageTooLong,
     NotInRoom,
+    NotJoinable,
     RoomArchived,
     RoomNotFound,
     bulk_record_error,
@@ -49,11 +51,11 @@ DUPLICATE_NAME = "error-duplicate-channel-name"
 def join_room(*, user: User, room: Room) -> None:
     """Makes `user` a member of the public channel `room`; joining twice changes nothing.
 
-    Raises CannotAccessRoom for anything but a public channel (or without view-c-room),
+    Raises NotJoinable for anything but a public channel, CannotAccessRoom without view-c-room,
     RoomArchived for an archived one.
     """
     if room.t != Room.Type.CHANNEL:
-        raise CannotAccessRoom("Only public channels can be joined.")
+        raise NotJoinable()
     if not has_permission(user, "view-c-room"):
         raise CannotAccessRoom()
     if room.archived:
@@ -440,7 +442,6 @@ def members_by_record(records: list[dict[str, Any]]) -> list[set[str]]:
 
 
 NUL_TEXT = "Null characters are not allowed."
-READ_ONLY_DELETE = "You can't delete messages because the room is readonly."  # Rocket.Chat's
 INVALID_HREF = "Invalid href value provided"  # Rocket.Chat's words
 
 # Links a client renders as href (Rocket.Chat's validFullURLParam and, for the avatar,
@@ -748,7 +749,7 @@ def check_can_delete(user: User, message: Message) -> None:
     """Rocket.Chat's canDeleteMessage: holders of force-delete-message always; others only while
     MESSAGE_ALLOW_DELETING is on, with delete-message, or delete-own-message for their own, and
     in a read-only room only with post-readonly. Every permission is the room's (room roles count).
-    Raises MessageActionNotAllowed, or CannotAccessRoom for the read-only room."""
+    Raises MessageActionNotAllowed, or DeletingInReadOnlyRoom."""
     room = message.room
     if has_permission(user, "force-delete-message", room):
         return
@@ -759,7 +760,7 @@ def check_can_delete(user: User, message: Message) -> None:
     if not may_delete:
         raise MessageActionNotAllowed()
     if room.read_only and not has_permission(user, "post-readonly", room):
-        raise CannotAccessRoom(READ_ONLY_DELETE)
+        raise DeletingInReadOnlyRoom()
 
 
 def delete_message(*, user: User, message: Message, as_author: bool = False) -> None:

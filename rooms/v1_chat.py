@@ -8,8 +8,7 @@ in chat.postMessage's `channel`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -21,16 +20,7 @@ from accounts.authentication import user_of
 from accounts.models import User
 from chat_project.db.timestamps import epoch_ms, now_ms
 from chat_project.http import schema as api
-from chat_project.http.errors import (
-    ApiError,
-    CannotAccessRoom,
-    DeletingAsAuthorNotAllowed,
-    MessageAuthorGone,
-    MessageNotFound,
-    MessageTooLong,
-    RoomArchived,
-    RoomNotFound,
-)
+from chat_project.http.errors import ApiError, MessageNotFound, MessageTooLong, RoomNotFound
 from chat_project.http.v1 import (
     Flag,
     JsonList,
@@ -39,6 +29,7 @@ from chat_project.http.v1 import (
     V1Error,
     V1Input,
     V1View,
+    bare,
     ok,
     v1_error,
     v1_failure,
@@ -46,11 +37,10 @@ from chat_project.http.v1 import (
 from rooms.access import (
     ROOM_MISMATCH,
     access_message,
-    access_room,
     can_read_room,
     check_access,
     get_room,
-    is_member,
+    get_visible_room,
     remember_membership,
     with_membership,
 )
@@ -64,44 +54,10 @@ from rooms.services import (
 )
 
 # Rocket.Chat's words, to the letter.
-READ_ONLY_SEND = "You can't send messages because the room is readonly."
 NO_RID = "The 'rid' property on the message object is missing."
 
 
-# --- Rocket.Chat's words -------------------------------------------------------------------------
-
-
-def bare(exc: ApiError, text: str | None = None) -> V1Error:
-    """A shared error as Rocket.Chat answers a plain Error it throws, or its API.v1.failure(text):
-    `error` is Rocket.Chat's bare text (`text`, or the error's own message when that is already
-    Rocket.Chat's); our `message` and `errorType` stay; a refusal keeps its 403, the rest is 400."""
-    answer = V1Error(
-        exc.message,
-        error=exc.message if text is None else text,
-        error_type=exc.error_type,
-        detailed_error=exc.detailed_error,
-    )
-    answer.status_code = 403 if exc.status_code == 403 else 400
-    answer.status = exc.status
-    return answer
-
-
-@contextmanager
-def send_refusals_in_rocket_chat_words(user: User, room_id: str) -> Iterator[None]:
-    """access_room(for_write=True)'s refusals as Rocket.Chat's canSendMessage words them: the
-    plain texts error-invalid-room, room_is_archived, error-not-allowed, or the read-only one."""
-    try:
-        yield
-    except RoomNotFound as exc:
-        raise bare(exc, "error-invalid-room") from None
-    except RoomArchived as exc:
-        raise bare(exc, "room_is_archived") from None
-    except CannotAccessRoom as exc:
-        # access_room refuses non-members first, so a member refused in a read-only room was
-        # refused for that.
-        room = get_room(room_id)
-        read_only = room.read_only and is_member(user, room)
-        raise bare(exc, READ_ONLY_SEND if read_only else "error-not-allowed") from None
+# --- Rocket.Chat's words (the refusals' are V1_WORDS', chat_project.http.v1) ----------------------
 
 
 def no_such_message(msg_id: str) -> ApiError:
@@ -215,17 +171,16 @@ class PostMessageView(V1View):
             raise v1_error(
                 'The "roomId" or "channel" parameter is required', "error-invalid-params"
             )
-        room = room_for_channel(user, channel)
-        with send_refusals_in_rocket_chat_words(user, room.pk):
-            # room_for_channel found it and checked it is readable: no second lookup.
-            room = check_access(user, room, for_write=True)
+        # room_for_channel found it and checked it is readable: no second lookup.
+        room = check_access(user, room_for_channel(user, channel), for_write=True)
         try:
             # Rocket.Chat's webhook messages are never grouped.
             message = send_message(
                 user=user, room=room, text=given["text"] or "", groupable=False, **extras(given)
             )
         except MessageTooLong as exc:
-            raise bare(exc, "error-message-size-exceeded") from None  # Rocket.Chat's words
+            # Rocket.Chat words this one differently in each chat.* endpoint: here, bare.
+            raise bare(exc, "error-message-size-exceeded") from None
         return ok(
             {"ts": epoch_ms(message.ts), "channel": channel, "message": message_json(message)}
         )
@@ -245,8 +200,12 @@ class SendMessageView(V1View):
 
     def post(self, request: Request) -> Response:
         user, given = user_of(request), self.parse()["message"]
-        with send_refusals_in_rocket_chat_words(user, given["rid"]):
-            room = access_room(user, given["rid"], for_write=True)
+        try:
+            room = get_visible_room(user, given["rid"])
+        except RoomNotFound as exc:
+            # Rocket.Chat's canSendMessage words a rid that names no room it shows so.
+            raise bare(exc, "error-invalid-room") from None
+        room = check_access(user, room, for_write=True)
         try:
             message = send_message(
                 user=user,
@@ -257,11 +216,12 @@ class SendMessageView(V1View):
                 **extras(given),
             )
         except MessageTooLong as exc:
-            error = v1_error(
-                "Message size exceeds Message_MaxAllowedSize", "error-message-size-exceeded"
-            )  # Rocket.Chat's words
-            error.message = exc.message
-            raise error from None
+            # Rocket.Chat's words here (its Meteor.Error); our message says what the limit is.
+            raise V1Error(
+                exc.message,
+                error="Message size exceeds Message_MaxAllowedSize [error-message-size-exceeded]",
+                error_type=exc.error_type,
+            ) from None
         return ok({"message": message_json(message)})
 
 
@@ -301,8 +261,7 @@ class UpdateView(V1View):
         message = find_message(user, given["msgId"])
         if message.room_id != given["roomId"]:
             raise v1_failure(ROOM_MISMATCH)
-        with send_refusals_in_rocket_chat_words(user, message.room_id):
-            message = edit_message(user=user, message=message, text=given["text"])
+        message = edit_message(user=user, message=message, text=given["text"])
         return ok({"message": message_json(message)})
 
 
@@ -334,9 +293,6 @@ class DeleteView(V1View):
         if message.room_id != given["roomId"]:
             raise v1_failure(ROOM_MISMATCH)
         deleted = {"_id": message.pk, "rid": message.room_id, "u": message_json(message)["u"]}
-        try:
-            delete_message(user=user, message=message, as_author=bool(given["asUser"]))
-        except (DeletingAsAuthorNotAllowed, MessageAuthorGone, CannotAccessRoom) as exc:
-            raise bare(exc) from None  # Rocket.Chat answers these with their bare text
+        delete_message(user=user, message=message, as_author=bool(given["asUser"]))
         # Rocket.Chat answers the time of deletion as a string of milliseconds.
         return ok({"_id": message.pk, "ts": str(epoch_ms(now_ms())), "message": deleted})

@@ -39,13 +39,7 @@ from chat_project.http.v1 import (
     v1_failure,
 )
 from permissions.checks import has_permission
-from rooms.access import (
-    can_read_room,
-    get_room,
-    is_member,
-    remember_membership,
-    with_membership,
-)
+from rooms.access import can_read_room, get_visible_room
 from rooms.models import Room, Subscription
 from rooms.selectors import (
     channel_history,
@@ -107,9 +101,10 @@ class RoomView(V1View):
 
     def find_room(self, *, checked_archived: bool = True, counted: bool = True) -> Room:
         """The room named by `roomId` or `roomName`, of this view's kind and, for groups, one
-        the caller is in; Rocket.Chat's findChannelByIdOrName / findPrivateGroupByIdOrName.
-        With `counted`, its `users_count` too; without, a room named by id comes from get_room
-        (and so usually from the access cache)."""
+        the caller is in (rooms.access.get_visible_room); Rocket.Chat's
+        findChannelByIdOrName / findPrivateGroupByIdOrName, and their words for a miss. With
+        `counted`, its `users_count` too; without, a room named by id comes from get_room (and
+        so usually from the access cache)."""
         given = self.parse()
         room_id, room_name = given["roomId"], given["roomName"]
         if not room_id and not room_name:
@@ -117,27 +112,22 @@ class RoomView(V1View):
                 'The parameter "roomId" or "roomName" is required',
                 "error-roomid-param-not-provided",
             )
-        user = user_of(self.request)
-        room: Room | None
-        if room_id and not counted:
-            try:
-                room = get_room(room_id, viewer=user)
-            except RoomNotFound:
-                room = None
-            if room is not None and room.t != self.kind.t:
-                room = None
-        else:
-            rooms = with_membership(with_member_counts(Room.objects.filter(t=self.kind.t)), user)
-            named = rooms.filter(pk=room_id) if room_id else rooms.filter(name=room_name)
-            room = named.first()
-            if room is not None:
-                remember_membership(room, user)
-        if room is None or (self.kind is GROUPS and not is_member(user, room)):
+        try:
+            room = get_visible_room(
+                user_of(self.request),
+                room_id,
+                name=room_name,
+                t=self.kind.t,
+                joined_only=self.kind is GROUPS,
+                counted=counted,
+            )
+        except RoomNotFound:
+            # Rocket.Chat's words for a miss name the parameters and the kind of room.
             raise v1_error(
                 'The required "roomId" or "roomName" param provided does not match any '
                 + self.kind.noun,
                 "error-room-not-found",
-            )
+            ) from None
         if checked_archived and room.archived:
             raise v1_error(
                 f"The {self.kind.archived_noun}, {room.name}, is archived", "error-room-archived"

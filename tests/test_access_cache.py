@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts import tokens
 from accounts.models import LoginToken, User
 from chat_project import access_cache
+from chat_project.access_cache.writes import changes_kept_answers
 from rooms.access import get_room
 from rooms.models import Room, Subscription
 from tests.factories import RoomFactory, SubscriptionFactory
@@ -241,7 +242,7 @@ def test_off_it_keeps_nothing(member, settings):
     ],
 )
 def test_writes_to_what_is_kept_replace_the_generation(sql):
-    assert access_cache.changes_kept_answers(sql)
+    assert changes_kept_answers(sql)
 
 
 @pytest.mark.parametrize(
@@ -256,7 +257,7 @@ def test_writes_to_what_is_kept_replace_the_generation(sql):
     ],
 )
 def test_writes_nothing_kept_depends_on_leave_it(sql):
-    assert not access_cache.changes_kept_answers(sql)
+    assert not changes_kept_answers(sql)
 
 
 def test_sending_a_message_leaves_the_generation_alone(member):

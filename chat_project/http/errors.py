@@ -65,6 +65,12 @@ class InvalidParams(ApiError):
     """A parameter is missing, of the wrong type or out of range."""
 
 
+class Failure(InvalidParams):
+    """Rocket.Chat's API.v1.failure(text): v1 answers its message bare, without a type."""
+
+    error_type = "error-failure"
+
+
 class MalformedBody(ApiError):
     error_type = "error-invalid-body"
     message = "Malformed request body."
@@ -179,10 +185,36 @@ class RoomNotFound(NotFound):
 
 
 class CannotAccessRoom(ApiError):
+    """The user may not read (or do this in) a room they may know exists."""
+
     status_code = 403
     status = "fail"
     error_type = "error-not-allowed"
     message = "Cannot access room."
+
+
+class NotAMember(CannotAccessRoom):
+    """Posting takes membership."""
+
+    message = "You must join the room to post in it."
+
+
+class ReadOnlyRoom(CannotAccessRoom):
+    """A read-only room takes messages only from holders of post-readonly."""
+
+    message = "This room is read-only."
+
+
+class DeletingInReadOnlyRoom(CannotAccessRoom):
+    """Nor may others delete messages in it."""
+
+    message = "You can't delete messages because the room is readonly."  # Rocket.Chat's words
+
+
+class NotJoinable(CannotAccessRoom):
+    """Only public channels can be joined (a private group takes an invitation)."""
+
+    message = "Only public channels can be joined."
 
 
 class NotInRoom(ApiError):
@@ -245,6 +277,49 @@ class MessageAuthorGone(InvalidParams):
     message = "User not found"  # Rocket.Chat's words
 
 
+# --- roles and permissions -----------------------------------------------------------------------
+# Their messages name what was wrong (the `roles` and `permissions` commands print them); the v1
+# table words them as Rocket.Chat does and keeps ours as the detail.
+
+
+class UnknownRole(InvalidParams):
+    error_type = "error-invalid-role"
+
+
+class UnknownPermission(InvalidParams):
+    """A permission that does not exist, or one named twice in a batch."""
+
+    error_type = "error-invalid-permission"
+
+
+class UnknownUsername(InvalidParams):
+    error_type = "error-invalid-user"
+
+
+class InvalidScope(InvalidParams):
+    error_type = "error-invalid-scope"
+
+
+class InvalidRoleProperties(InvalidParams):
+    error_type = "error-invalid-role-properties"
+
+
+class DuplicateRoleName(InvalidParams):
+    error_type = "error-duplicate-role-names-not-allowed"
+
+
+class ProtectedRole(InvalidParams):
+    """A built-in role cannot be deleted."""
+
+    error_type = "error-role-protected"
+
+
+class RoleInUse(InvalidParams):
+    """A role someone holds cannot be deleted."""
+
+    error_type = "error-role-in-use"
+
+
 def is_api_request(request: HttpRequest) -> bool:
     return request.path_info.startswith(API_PREFIX) or request.path_info == API_PREFIX[:-1]
 
@@ -283,8 +358,19 @@ def render_error(request: HttpRequest, error: ApiError) -> JsonResponse:
     return response
 
 
-def error_for_status(status_code: int) -> ApiError:
-    """The envelope's content for an error response something other than our code produced."""
+class UnexpectedStatus(ApiError):
+    """An error response of a status no other ApiError stands for (a 406, a 502...)."""
+
+    def __init__(self, status_code: int, message: str | None = None, **kwargs: Any) -> None:
+        self.status_code = status_code
+        if status_code >= 500:
+            self.status, self.error_type = InternalError.status, InternalError.error_type
+        super().__init__(message or f"Request failed with status {status_code}.", **kwargs)
+
+
+def error_for_status(status_code: int, message: str | None = None, **kwargs: Any) -> ApiError:
+    """The envelope's content for an error response something other than our code produced:
+    `message` (and `detailed_error`) if given, else the status's own words."""
     known: dict[int, type[ApiError]] = {
         400: InvalidParams,
         401: NotAuthenticated,
@@ -294,16 +380,12 @@ def error_for_status(status_code: int) -> ApiError:
         413: BodyTooLarge,
         415: UnsupportedMediaType,
         429: RateLimited,
+        500: InternalError,
+        503: ServiceUnavailable,
     }
     if status_code in known:
-        return known[status_code]()
-    if status_code == 503:
-        return ServiceUnavailable()
-    error: ApiError = InternalError() if status_code >= 500 else ApiError()
-    if status_code != 500:
-        error.message = error.error = f"Request failed with status {status_code}."
-    error.status_code = status_code
-    return error
+        return known[status_code](message, **kwargs)
+    return UnexpectedStatus(status_code, message, **kwargs)
 
 
 # --- DRF ----------------------------------------------------------------------------------------
@@ -338,9 +420,7 @@ def api_error_from_drf(exc: drf.APIException) -> ApiError:
         return MethodNotAllowed(str(exc.detail))
     if isinstance(exc, drf.UnsupportedMediaType):
         return UnsupportedMediaType(str(exc.detail))
-    error = error_for_status(exc.status_code)
-    error.message = error.error = str(exc.detail)
-    return error
+    return error_for_status(exc.status_code, str(exc.detail))
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
@@ -409,9 +489,10 @@ def handler500(request: HttpRequest) -> HttpResponse:
 def envelope_for_foreign_error(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """An /api/ error response that did not come from render_error (Django's DEBUG pages, a
     405 from a plain Django view, a CSRF refusal...) redone in the envelope."""
-    error = error_for_status(response.status_code)
-    if settings.DEBUG and response.status_code >= 500:
-        error.detailed_error = "See the server log for the traceback."
+    detail = "See the server log for the traceback." if settings.DEBUG else ""
+    error = error_for_status(
+        response.status_code, detailed_error=detail if response.status_code >= 500 else ""
+    )
     envelope = render_error(request, error)
     for header in ("Allow", "Retry-After"):
         if header in response:

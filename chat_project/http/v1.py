@@ -5,7 +5,8 @@ in the apps' services, shared with the 0.1 API.
 Rocket.Chat v1 answers most failures with 400 and an `error` text ending in the errorType in
 brackets ("... does not match any channel [error-room-not-found]"); a missing permission is a
 403 "User does not have the permissions required for this action [error-unauthorized]". Our
-envelope keeps its shape; V1View turns the shared services' errors into those texts.
+envelope keeps its shape; V1View turns the shared services' errors into those texts, by their
+type, through one table (V1_WORDS).
 """
 
 from __future__ import annotations
@@ -27,7 +28,32 @@ from rest_framework.response import Response
 from rest_framework.utils.serializer_helpers import BindingDict
 from rest_framework.views import APIView
 
-from chat_project.http.errors import ApiError, Forbidden
+from chat_project.http.errors import (
+    ApiError,
+    BodyTooLarge,
+    DeletingAsAuthorNotAllowed,
+    DeletingInReadOnlyRoom,
+    DuplicateRoleName,
+    Failure,
+    Forbidden,
+    InternalError,
+    InvalidRoleProperties,
+    InvalidScope,
+    LoginFailed,
+    LoginUnavailable,
+    MessageAuthorGone,
+    NotAMember,
+    NotAuthenticated,
+    ProtectedRole,
+    RateLimited,
+    ReadOnlyRoom,
+    RoleInUse,
+    RoomArchived,
+    ServiceUnavailable,
+    UnknownPermission,
+    UnknownRole,
+    UnknownUsername,
+)
 from chat_project.http.fields import StrictCharField, TimestampField, json_from_form
 
 M = TypeVar("M", bound=Model)
@@ -43,6 +69,19 @@ FORBIDDEN_TEXT = "User does not have the permissions required for this action"
 class V1Error(ApiError):
     """An error already in Rocket.Chat v1's words: V1View answers it as it is."""
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: str,
+        error_type: str,
+        status_code: int = 400,
+        status: str = "fail",
+        detailed_error: str = "",
+    ) -> None:
+        self.status_code, self.status = status_code, status
+        super().__init__(message, error=error, error_type=error_type, detailed_error=detailed_error)
+
 
 def v1_error(
     message: str,
@@ -54,14 +93,14 @@ def v1_error(
 ) -> V1Error:
     """An error as Rocket.Chat v1 words it: `error` is the message with the errorType in
     brackets, as its Meteor.Error answers read."""
-    error = V1Error(
+    return V1Error(
         message,
         error=f"{message} [{error_type}]",
         error_type=error_type,
+        status_code=status_code,
+        status=status,
         detailed_error=detailed_error,
     )
-    error.status_code, error.status = status_code, status
-    return error
 
 
 def v1_failure(
@@ -75,23 +114,91 @@ def forbidden() -> ApiError:
     return v1_error(FORBIDDEN_TEXT, "error-unauthorized", status_code=403, status="error")
 
 
-def as_v1_error(exc: ApiError) -> ApiError:
-    """A shared service's error in v1's words: not-found becomes 400 as in Rocket.Chat, a
-    missing permission its 403 text, and every other error gets its type in brackets."""
-    if isinstance(exc, V1Error) or exc.status_code in (401, 413, 429) or exc.status_code >= 500:
-        return exc
-    if isinstance(exc, Forbidden):
-        return forbidden()
-    if exc.error_type == "error-failure":
-        return exc  # a service's API.v1.failure-style text
-    status_code = 403 if exc.status_code == 403 else 400
+# --- the words of the shared errors --------------------------------------------------------------
+
+
+def bracketed(exc: ApiError) -> V1Error:
+    """The usual: our message with its errorType in brackets, as Rocket.Chat's Meteor.Error
+    answers read; not-found becomes 400 as in Rocket.Chat, a refusal keeps its 403."""
     return v1_error(
         exc.message,
         exc.error_type,
-        status_code=status_code,
+        status_code=403 if exc.status_code == 403 else 400,
         status=exc.status,
         detailed_error=exc.detailed_error,
     )
+
+
+def bare(exc: ApiError, text: str | None = None) -> V1Error:
+    """As Rocket.Chat answers a plain Error it throws: `error` is its bare text (`text`, or our
+    message where that is already Rocket.Chat's); our message and errorType stay; a refusal
+    keeps its 403, the rest is 400."""
+    return V1Error(
+        exc.message,
+        error=exc.message if text is None else text,
+        error_type=exc.error_type,
+        status_code=403 if exc.status_code == 403 else 400,
+        status=exc.status,
+        detailed_error=exc.detailed_error,
+    )
+
+
+def reworded(exc: ApiError, text: str) -> V1Error:
+    """Rocket.Chat's Meteor.Error text for it, with the type in brackets; ours is the detail."""
+    return v1_error(text, exc.error_type, detailed_error=exc.message)
+
+
+def as_failure(exc: ApiError, text: str) -> V1Error:
+    """Rocket.Chat's API.v1.failure(text): the bare text; ours is the detail."""
+    return v1_failure(text, exc.error_type, detailed_error=exc.message)
+
+
+def unchanged(exc: ApiError) -> ApiError:
+    return exc
+
+
+# Rocket.Chat's v1 words for the shared services' errors, by type (a subclass not listed takes
+# its nearest listed base's; an error no entry covers is `bracketed`). The posting refusals are
+# Rocket.Chat's canSendMessage's, the role ones its roles.* endpoints'.
+V1_WORDS: dict[type[ApiError], Callable[[ApiError], ApiError]] = {
+    # Answered as they are: the envelope's own words for signing in, size, rate and outages.
+    NotAuthenticated: unchanged,
+    LoginFailed: unchanged,
+    BodyTooLarge: unchanged,
+    RateLimited: unchanged,
+    LoginUnavailable: unchanged,
+    ServiceUnavailable: unchanged,
+    InternalError: unchanged,
+    Failure: unchanged,  # a service's API.v1.failure-style text
+    Forbidden: lambda exc: forbidden(),
+    # Posting (chat.postMessage, chat.sendMessage, chat.update).
+    NotAMember: lambda exc: bare(exc, "error-not-allowed"),
+    ReadOnlyRoom: lambda exc: bare(exc, "You can't send messages because the room is readonly."),
+    RoomArchived: lambda exc: bare(exc, "room_is_archived"),
+    # Deleting (chat.delete): our messages are Rocket.Chat's words.
+    DeletingInReadOnlyRoom: bare,
+    DeletingAsAuthorNotAllowed: bare,
+    MessageAuthorGone: bare,
+    # roles.create, roles.delete, roles.removeUserFromRole, permissions.update.
+    InvalidScope: lambda exc: reworded(exc, "Invalid scope"),
+    InvalidRoleProperties: lambda exc: reworded(exc, "The role properties are invalid."),
+    DuplicateRoleName: lambda exc: reworded(exc, "Role name already exists"),
+    ProtectedRole: lambda exc: reworded(exc, "Cannot delete a protected role"),
+    RoleInUse: lambda exc: reworded(exc, "Cannot delete role because it's in use"),
+    UnknownUsername: lambda exc: reworded(exc, "There is no user with this username"),
+    UnknownPermission: lambda exc: as_failure(exc, "Invalid permission"),
+    UnknownRole: lambda exc: as_failure(exc, "Invalid role"),
+}
+
+
+def as_v1_error(exc: ApiError) -> ApiError:
+    """A shared service's error in v1's words (V1_WORDS); a V1Error is in them already."""
+    if isinstance(exc, V1Error):
+        return exc
+    for kind in type(exc).__mro__:
+        if kind in V1_WORDS:
+            return V1_WORDS[kind](exc)
+    return bracketed(exc)
 
 
 class V1View(APIView):

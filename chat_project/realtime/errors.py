@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from chat_project.http.errors import ApiError
+from chat_project.http.errors import (
+    ApiError,
+    DeletingInReadOnlyRoom,
+    NotAMember,
+    ReadOnlyRoom,
+    RoomArchived,
+    RoomNotFound,
+)
 
 
 class MeteorError(Exception):
@@ -21,12 +29,36 @@ class MeteorError(Exception):
         return body
 
 
+def own_words(exc: ApiError) -> tuple[str | int, str]:
+    """Our errorType as Meteor's `error`, our message as its `reason`."""
+    return exc.error_type, str(exc.message)
+
+
+# The Meteor words (error, reason) for the shared services' errors, by type (a subclass not listed
+# takes its nearest listed base's). Rocket.Chat's clients read `error`, and ours is the REST
+# errorType: the refusals a client acts on are listed, each in the words it receives.
+METEOR_WORDS: dict[type[ApiError], Callable[[ApiError], tuple[str | int, str]]] = {
+    ApiError: own_words,
+    RoomNotFound: lambda exc: ("error-room-not-found", "Room not found."),
+    NotAMember: lambda exc: ("error-not-allowed", "You must join the room to post in it."),
+    ReadOnlyRoom: lambda exc: ("error-not-allowed", "This room is read-only."),
+    DeletingInReadOnlyRoom: lambda exc: (
+        "error-not-allowed",
+        "You can't delete messages because the room is readonly.",
+    ),
+    RoomArchived: lambda exc: ("error-room-archived", "Room is archived."),
+}
+
+
 def from_api_error(exc: ApiError, method: str | None = None) -> MeteorError:
-    """A REST service's error in Meteor's words: its error type and its message."""
+    """A REST service's error in Meteor's words (METEOR_WORDS), with the method's name and, for
+    a rate limit, when to try again."""
     details: dict[str, Any] = {"method": method} if method else {}
     if exc.retry_after is not None:
         details["timeToReset"] = exc.retry_after * 1000
-    return MeteorError(exc.error_type, str(exc.message), details or None)
+    words = next(METEOR_WORDS[kind] for kind in type(exc).__mro__ if kind in METEOR_WORDS)
+    error, reason = words(exc)
+    return MeteorError(error, reason, details or None)
 
 
 def not_logged_in(method: str) -> MeteorError:

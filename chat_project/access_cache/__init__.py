@@ -5,12 +5,14 @@ They change rarely and are read on every call: asking each time was two of a hot
 three statements. One shared value keeps a kept answer right, the generation (a random string,
 in Redis with REDIS_URL):
 
-- every statement that writes a table these answers come from (users, their roles, login tokens,
-  rooms, memberships and their roles, roles and permissions) replaces the generation as it runs
-  and again once its transaction commits, whoever made it: a service, the admin, a bulk update,
-  raw SQL (`watch_writes` is a database execute wrapper on every connection). Writes no answer
-  depends on leave it alone: a room's message counters (moved by every send, and never kept:
-  a kept room loads them fresh when asked), a token's last_used_at, a new token;
+- every statement that writes a table these answers come from replaces the generation as it
+  runs and again once its transaction commits, whoever made it: a service, the admin, a bulk
+  update, raw SQL (`writes.watch_writes` is a database execute wrapper on every connection).
+  Which tables those are, each model says next to its fields (`access_cache = Watched(...)` or
+  `NotWatched(...)`, see `declarations`); the watch list is derived from what they say when the
+  app registry is ready (`apps`), and a system check fails for a model that says neither. Writes
+  no answer depends on leave it alone: a room's message counters (moved by every send, and never
+  kept: a kept room loads them fresh when asked), a token's last_used_at, a new token;
 - an answer is used only while the generation it was read under is current, and the generation
   is taken once per request, so a request that starts after a change was answered sees it, on
   every process. Each replacement is also published on a Redis channel (of the key's name) that
@@ -27,54 +29,23 @@ process cannot reach another, and without Redis nothing says how many processes 
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
-import re
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import models, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
-
-from rooms.models import Room
+from django.db import models
 
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=models.Model)
-
-# The tables kept answers are read from.
-WATCHED = frozenset(
-    {
-        "accounts_user",
-        "accounts_user_roles",
-        "accounts_logintoken",
-        "rooms_room",
-        "rooms_subscription",
-        "rooms_subscription_roles",
-        "permissions_role",
-        "permissions_permission",
-        "permissions_permission_roles",
-    }
-)
-# Columns an UPDATE may set without changing any kept answer: a room's counters are never kept.
-HARMLESS_COLUMNS = {
-    "rooms_room": Room.COUNTERS,
-    "accounts_logintoken": frozenset({"last_used_at"}),
-}
-# A new login token changes nothing kept (nothing is kept about tokens that do not exist).
-HARMLESS_INSERTS = frozenset({"accounts_logintoken"})
-
-_WRITE = re.compile(r'\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
-_SET_CLAUSE = re.compile(r"\bSET\b(.*?)(?:\bWHERE\b|\bRETURNING\b|$)", re.IGNORECASE | re.DOTALL)
-_ASSIGNED = re.compile(r'(?:^|,)\s*"?(\w+)"?\s*=', re.DOTALL)
 
 # After Redis fails, leave it alone this long (a request must not wait on it again and again).
 REDIS_PAUSE_SECONDS = 1.0
@@ -287,52 +258,6 @@ class _Watch:
 
 
 _watch = _Watch()
-
-
-# --- seeing writes -------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4096)  # the same few statements again and again (values apart)
-def changes_kept_answers(sql: str) -> bool:
-    """Whether this statement may change something a kept answer holds. When unsure, yes."""
-    if sql.lstrip()[:6].upper() == "SELECT":
-        return False
-    for match in _WRITE.finditer(sql):
-        verb, table = match.group(1).split()[0].upper(), match.group(2).lower()
-        if table not in WATCHED:
-            continue
-        if verb == "INSERT" and table in HARMLESS_INSERTS:
-            continue
-        if verb == "UPDATE" and table in HARMLESS_COLUMNS:
-            clause = _SET_CLAUSE.search(sql, match.end())
-            columns = set(_ASSIGNED.findall(clause.group(1))) if clause else set()
-            if columns and columns <= HARMLESS_COLUMNS[table]:
-                continue
-        return True
-    return False
-
-
-def watch_writes(
-    execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: dict[str, Any]
-) -> Any:
-    """A database execute wrapper: a statement that changes what answers are kept from replaces
-    the generation once it has run, and again once its transaction commits (readers elsewhere
-    may have kept what they read before the commit)."""
-    result = execute(sql, params, many, context)
-    # A statement given as something other than text (psycopg2's sql.Composed) is not read:
-    # it counts as a change.
-    if enabled() and (not isinstance(sql, str) or changes_kept_answers(sql)):
-        connection = context["connection"]
-        forget_everything()
-        if connection.in_atomic_block:
-            transaction.on_commit(forget_everything, using=connection.alias, robust=True)
-    return result
-
-
-def watch_connection(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
-    """connection_created's receiver: every connection's writes are watched."""
-    if watch_writes not in connection.execute_wrappers:
-        connection.execute_wrappers.append(watch_writes)
 
 
 # --- keeping model rows --------------------------------------------------------------------------
