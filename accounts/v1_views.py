@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import presence
-from accounts.authentication import authenticate_http_request
+from accounts.authentication import authenticate_http_request, user_of
 from accounts.models import LoginToken, User
 from accounts.selectors import find_user, user_from_params, users_to_list, users_with_ids
 from accounts.serializers import (
@@ -48,10 +48,12 @@ from chat_project.http.errors import ApiError
 from chat_project.http.fields import StrictCharField, json_from_form
 from chat_project.http.ratelimit import client_address
 from chat_project.http.v1 import (
+    PageInput,
+    Text,
+    V1Input,
     V1View,
     forbidden,
     ok,
-    page_params,
     v1_error,
     v1_failure,
 )
@@ -218,25 +220,18 @@ def parsed_json(raw: str) -> Any:
     return json_from_form(raw)  # not JSON: refused by the type check that follows
 
 
-# Sortable fields of users.list (Rocket.Chat sorts names regardless of case, `status` by active).
-USER_SORTS = {
-    "username": "username",
-    "name": "name_insensitive",
-    "active": "is_active",
-    "status": "is_active",
-    "createdAt": "created_at",
-    "lastLogin": "last_login",
-}
-
-
 ONE_USER = api.v1_success("OneUser", {"user": api.User()})
-USER_LOOKUP = api.body(
-    "UserLookup", {"userId": api.text(), "username": api.text(), "user": api.text()}
-)
 
 
-def caller(request: Request) -> User:
-    return cast(User, request.user)
+class UserLookupInput(V1Input):
+    """Who a call names: `userId`, `username` or `user` (accounts.selectors.user_from_params)."""
+
+    userId = Text()
+    username = Text()
+    user = Text()
+
+    class Meta:
+        ref_name = "UserLookup"
 
 
 def status_of(user: User) -> str:
@@ -347,23 +342,33 @@ class UsersInfoView(V1View):
         user = find_user(user_id=user_id, username=username)
         if user is None:
             raise v1_failure("User not found.")
-        full = may_view_full_user_info(viewer=caller(request), user=user)
+        full = may_view_full_user_info(viewer=user_of(request), user=user)
         return ok({"user": user_info_json(user, full=full, status=status_of(user))})
 
 
-@extend_schema(
-    parameters=api.PAGE_PARAMETERS, responses=api.v1_page("UsersList", "users", api.User(many=True))
-)
+@extend_schema(responses=api.v1_page("UsersList", "users", api.User(many=True)))
 class UsersListView(V1View):
     """GET /api/v1/users.list?offset=&count=&sort=: needs view-d-room. A page costs the same
     few queries however many users it holds."""
 
     permission_classes = [requires("view-d-room")]
 
+    class Input(PageInput):
+        # Rocket.Chat sorts names regardless of case, and `status` by active.
+        sortable = {
+            "username": "username",
+            "name": "name_insensitive",
+            "active": "is_active",
+            "status": "is_active",
+            "createdAt": "created_at",
+            "lastLogin": "last_login",
+        }
+        default_sort = ("username",)
+
     def get(self, request: Request) -> Response:
-        page = page_params(self.params(), sortable=USER_SORTS, default_sort=["username"])
+        page = self.parse()["page"]
         page = replace(page, order_by=[*page.order_by, "pk"])  # a stable order for paging
-        viewer = caller(request)
+        viewer = user_of(request)
         users = users_to_list()
         total = users.count()
         shown = list(users.order_by(*page.order_by)[page.offset : page.offset + page.count])
@@ -412,7 +417,7 @@ class UsersUpdateView(V1View):
         user_id = required_text(params, "userId")
         data = required_object(params, "data")
         user = update_user(
-            by=caller(request),
+            by=user_of(request),
             user_id=user_id,
             keep_token=cast(LoginToken, request.auth),
             name=text(data, "name", where="data."),
@@ -423,19 +428,20 @@ class UsersUpdateView(V1View):
             active=boolean(data, "active", where="data."),
             roles=strings(data, "roles", where="data."),
         )
-        full = may_view_full_user_info(viewer=caller(request), user=user)
+        full = may_view_full_user_info(viewer=user_of(request), user=user)
         return ok({"user": user_json(user, full=full, status=status_of(user))})
 
 
-@extend_schema(request=USER_LOOKUP, responses=api.V1_DONE)
+@extend_schema(responses=api.V1_DONE)
 class UsersDeleteView(V1View):
     """POST /api/v1/users.delete {userId | username}: needs delete-user. Their messages stay,
     without an author."""
 
     permission_classes = [requires("delete-user")]
+    Input = UserLookupInput
 
     def post(self, request: Request) -> Response:
-        delete_user(user=user_from_params(self.params()))
+        delete_user(user=user_from_params(self.parse()))
         return ok()
 
 
@@ -466,16 +472,17 @@ class UsersSetActiveStatusView(V1View):
 
 
 @extend_schema(
-    request=USER_LOOKUP,
-    responses=api.v1_success("UserToken", {"data": api.shape("UserTokenData", LOGIN_DATA)}),
+    responses=api.v1_success("UserToken", {"data": api.shape("UserTokenData", LOGIN_DATA)})
 )
 class UsersCreateTokenView(V1View):
     """POST /api/v1/users.createToken {userId | username}: a new login token for oneself, or
     for anyone with user-generate-access-token. Answers `{"data": {userId, authToken}}`."""
 
+    Input = UserLookupInput
+
     def post(self, request: Request) -> Response:
-        user = user_from_params(self.params())
-        secret = issue_token_for(by=caller(request), user=user)
+        user = user_from_params(self.parse())
+        secret = issue_token_for(by=user_of(request), user=user)
         return ok({"data": login_token_json(user, secret)})
 
 
@@ -496,7 +503,7 @@ class UsersGetPresenceView(V1View):
     or offline); one's own (no parameter) adds `connectionStatus` and `lastLogin`."""
 
     def get(self, request: Request) -> Response:
-        params, viewer = self.params(), caller(request)
+        params, viewer = self.params(), user_of(request)
         if is_caller(params, viewer):
             own = presence.presence_of(viewer.pk)
             body = {"presence": own.status, "connectionStatus": own.connection}
@@ -544,7 +551,7 @@ class UsersPresenceView(V1View):
             return ok({"users": presence_users(found), "full": False})
         moment = recent_moment(since)
         if moment is not None:
-            changed = set(presence.changed_since(moment.timestamp())) - {caller(request).pk}
+            changed = set(presence.changed_since(moment.timestamp())) - {user_of(request).pk}
             found = {uid: online.get(uid, (presence.OFFLINE, "")) for uid in changed}
             return ok({"users": presence_users(found), "full": False})
         return ok({"users": presence_users(online), "full": True})
@@ -599,7 +606,7 @@ class UsersSetStatusView(V1View):
     someone else's (userId or username) needs edit-other-user-info. Sockets see the change."""
 
     def post(self, request: Request) -> Response:
-        params, viewer = self.params(), caller(request)
+        params, viewer = self.params(), user_of(request)
         status, message = text(params, "status"), text(params, "message")
         if status is None and message is None:
             raise bad_param("must have required property 'status'", "status")

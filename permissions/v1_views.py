@@ -12,26 +12,27 @@ commands), the v1 table (chat_project.http.v1.V1_WORDS) rewords it by its type a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import User
+from accounts.authentication import user_of
 from accounts.selectors import user_from_params
 from chat_project.http import schema as api
 from chat_project.http.errors import ApiError, InvalidRoleProperties, api_error_from_drf
-from chat_project.http.fields import StrictCharField, TimestampField, batch_param
+from chat_project.http.fields import StrictCharField, batch_param
 from chat_project.http.v1 import (
+    PageInput,
+    Text,
+    Time,
     V1Error,
+    V1Input,
     V1View,
     ok,
-    page_params,
     paginated,
-    text_param,
     v1_error,
 )
 from permissions.checks import has_permission, requires
@@ -48,11 +49,6 @@ from permissions.services import (
     set_permission_roles,
 )
 from rooms.access import get_room
-from rooms.models import Room
-
-
-def user_of(request: Request) -> User:
-    return cast(User, request.user)
 
 
 def failure(text: str, error_type: str, *, error: str | None = None, detail: str = "") -> V1Error:
@@ -67,17 +63,14 @@ def not_allowed(reason: str, error_type: str) -> ApiError:
     return v1_error(reason, error_type, status_code=403, status="error")
 
 
-def since_param(params: Mapping[str, Any], error_type: str) -> datetime | None:
-    """`updatedSince`, an ISO 8601 time; None when absent."""
-    raw = text_param(params, "updatedSince")
-    if raw is None:
-        return None
-    try:
-        return cast(datetime, TimestampField().run_validation(raw))
-    except serializers.ValidationError:
-        raise v1_error(
-            'The "updatedSince" query parameter must be a valid date.', error_type
-        ) from None
+def since(error_type: str) -> Time:
+    """`updatedSince`, an ISO 8601 time, refused with this errorType."""
+    return Time(
+        "An ISO 8601 time.",
+        refused=lambda name: v1_error(
+            f'The "{name}" query parameter must be a valid date.', error_type
+        ),
+    )
 
 
 def role_or_error(name: str) -> Role:
@@ -88,23 +81,9 @@ def role_or_error(name: str) -> Role:
     return role
 
 
-def room_param(params: Mapping[str, Any], *names: str) -> Room | None:
-    """The room whose id is given under the first of `names` present; None if none is."""
-    given = [name for name in names if params.get(name) not in (None, "")]
-    room_id = text_param(params, given[0]) if given else None  # not a string: refused
-    return get_room(room_id) if room_id else None
-
-
 # --- the schema ---------------------------------------------------------------------------------
 
 ONE_ROLE = api.v1_success("OneRole", {"role": api.Role()})
-ROLE_USER_FIELDS = {
-    "roleId": api.text("The role's name (or give roleName)."),
-    "roleName": api.text(),
-    "userId": api.text(),
-    "username": api.text(),
-    "user": api.text(),
-}
 PERMISSIONS = {"update": api.Permission(many=True), "remove": serializers.ListField()}
 
 
@@ -120,7 +99,6 @@ class RolesListView(V1View):
 
 
 @extend_schema(
-    parameters=[api.query("updatedSince", "An ISO 8601 time.", kind="time or empty")],
     responses=api.v1_success(
         "RolesSync",
         {
@@ -135,8 +113,11 @@ class RolesSyncView(V1View):
     """GET roles.sync?updatedSince=<ISO time>: the roles changed since then. Without
     updatedSince both lists are empty, as in Rocket.Chat."""
 
+    class Input(V1Input):
+        updatedSince = since("error-updatedSince-param-invalid")
+
     def get(self, request: Request) -> Response:
-        since = since_param(self.params(), "error-updatedSince-param-invalid")
+        since = self.parse()["updatedSince"]
         update = [] if since is None else [role_json(role) for role in roles(updated_since=since)]
         # Deleted roles leave no trace to report (Rocket.Chat keeps a trash collection for it).
         return ok({"roles": {"update": update, "remove": []}})
@@ -170,24 +151,43 @@ class RolesCreateView(V1View):
         return ok({"role": role_json(role)})
 
 
-@extend_schema(
-    request=api.body("RoleDelete", {"roleId": api.text(required=True)}), responses=api.V1_DONE
-)
+@extend_schema(responses=api.V1_DONE)
 class RolesDeleteView(V1View):
     """POST roles.delete {roleId}: deletes a role that is neither built in nor held by anyone."""
 
     permission_classes = [requires("access-permissions")]
 
+    class Input(V1Input):
+        roleId = Text(required=True)
+
+        class Meta:
+            ref_name = "RoleDelete"
+
     def post(self, request: Request) -> Response:
-        role = role_or_error(cast(str, text_param(self.params(), "roleId", required=True)))
+        role = role_or_error(self.parse()["roleId"])
         delete_role(role=role)
         return ok()
 
 
-@extend_schema(
-    request=api.body("RoleAddUser", {**ROLE_USER_FIELDS, "roomId": api.text()}),
-    responses=ONE_ROLE,
-)
+class RoleUserInput(V1Input):
+    roleId = Text("The role's name (or give roleName).")
+    roleName = Text()
+    userId = Text()
+    username = Text()
+    user = Text()
+    roomId = Text()
+
+
+def role_name_required() -> V1Error:
+    # Rocket.Chat answers API.v1.failure('error-invalid-role-properties') here.
+    return failure(
+        'The "roleId" parameter is required',
+        "error-invalid-role-properties",
+        error="error-invalid-role-properties",
+    )
+
+
+@extend_schema(responses=ONE_ROLE)
 class RolesAddUserView(V1View):
     """POST roles.addUserToRole {roleId | roleName, userId | username, roomId?}: gives the user
     a global role, or with roomId a room role in a room they are in. Giving `admin` also takes
@@ -195,17 +195,16 @@ class RolesAddUserView(V1View):
 
     permission_classes = [requires("access-permissions")]
 
+    class Input(RoleUserInput):
+        class Meta:
+            ref_name = "RoleAddUser"
+
     def post(self, request: Request) -> Response:
-        params = self.params()
-        user = user_from_params(params)
-        name = text_param(params, "roleId") or text_param(params, "roleName")
+        given = self.parse()
+        user = user_from_params(given)
+        name = given["roleId"] or given["roleName"]
         if not name:
-            # Rocket.Chat answers API.v1.failure('error-invalid-role-properties') here.
-            raise failure(
-                'The "roleId" parameter is required',
-                "error-invalid-role-properties",
-                error="error-invalid-role-properties",
-            )
+            raise role_name_required()
         role = role_named(name)
         if role is None:
             # Rocket.Chat's failure('error-role-not-found', 'Role not found') puts the type
@@ -214,52 +213,51 @@ class RolesAddUserView(V1View):
         caller = user_of(request)
         if role.pk == ADMIN and not has_permission(caller, "assign-admin-role"):
             raise not_allowed("Assigning admin is not allowed", "error-action-not-allowed")
-        room = room_param(params, "roomId")
+        room = get_room(given["roomId"]) if given["roomId"] else None
         if not add_user_to_role(user=user, role=role, room=room):
             raise v1_error("User already in role", "error-user-already-in-role")
         return ok({"role": role_json(role)})
 
 
-@extend_schema(
-    request=api.body(
-        "RoleRemoveUser",
-        {**ROLE_USER_FIELDS, "roomId": api.text(), "scope": api.text("roomId's other name.")},
-    ),
-    responses=ONE_ROLE,
-)
+@extend_schema(responses=ONE_ROLE)
 class RolesRemoveUserView(V1View):
     """POST roles.removeUserFromRole {roleId | roleName, username, roomId? (or scope)}: takes
     the role away; the last admin keeps `admin`."""
 
     permission_classes = [requires("access-permissions")]
 
+    class Input(RoleUserInput):
+        scope = Text("roomId's other name.")
+
+        class Meta:
+            ref_name = "RoleRemoveUser"
+
     def post(self, request: Request) -> Response:
-        params = self.params()
-        name = text_param(params, "roleId") or text_param(params, "roleName")
+        given = self.parse()
+        name, username = given["roleId"] or given["roleName"], given["username"]
         if not name:
-            raise failure(
-                'The "roleId" parameter is required',
-                "error-invalid-role-properties",
-                error="error-invalid-role-properties",
-            )
-        username = cast(str, text_param(params, "username", required=True))
+            raise role_name_required()
+        if not username:
+            raise v1_error('The "username" parameter is required', "error-invalid-params")
         user = get_user(username)
         role = role_or_error(name)
-        room = room_param(params, "roomId", "scope")  # Rocket.Chat calls the room id `scope`
+        room_id = given["roomId"] or given["scope"]  # Rocket.Chat calls the room id `scope`
+        room = get_room(room_id) if room_id else None
         if not remove_user_from_role(user=user, role=role, room=room):
             raise v1_error("User is not in this role", "error-user-not-in-role")
         return ok({"role": role_json(role)})
 
 
-HOLDER_SORT = {"username": "username", "name": "name", "createdAt": "created_at"}
+class RoleQuery(V1Input):
+    role = Text(
+        "The role's name.",
+        required=True,
+        missing=lambda _: v1_error('Query param "role" is required', "error-param-not-provided"),
+    )
+    roomId = Text()
 
 
 @extend_schema(
-    parameters=[
-        api.query("role", "The role's name.", required=True),
-        api.query("roomId"),
-        *api.PAGE_PARAMETERS,
-    ],
     responses=api.v1_page(
         "RoleHolders",
         "users",
@@ -283,34 +281,34 @@ class RolesUsersView(V1View):
 
     permission_classes = [requires("access-permissions")]
 
+    class Input(RoleQuery, PageInput):
+        sortable = {"username": "username", "name": "name", "createdAt": "created_at"}
+        default_sort = ("username",)
+
     def get(self, request: Request) -> Response:
-        params = self.params()
-        name = text_param(params, "role")
-        if not name:
-            raise v1_error('Query param "role" is required', "error-param-not-provided")
-        caller = user_of(request)
-        if params.get("roomId") and not has_permission(caller, "view-other-user-channels"):
+        given = self.parse()
+        room_id = given["roomId"]
+        if room_id and not has_permission(user_of(request), "view-other-user-channels"):
             raise not_allowed("Not allowed", "error-not-allowed")
-        role = role_or_error(name)
-        room = room_param(params, "roomId")
-        page = page_params(params, sortable=HOLDER_SORT, default_sort=["username"])
-        return paginated("users", users_in_role(role, room), page, role_holder_json)
+        role = role_or_error(given["role"])
+        room = get_room(room_id) if room_id else None
+        return paginated("users", users_in_role(role, room), given["page"], role_holder_json)
 
 
 # --- permissions ---------------------------------------------------------------------------------
 
 
-@extend_schema(
-    parameters=[api.query("updatedSince", "An ISO 8601 time.", kind="time or empty")],
-    responses=api.v1_success("PermissionsListAll", PERMISSIONS),
-)
+@extend_schema(responses=api.v1_success("PermissionsListAll", PERMISSIONS))
 class PermissionsListAllView(V1View):
     """GET permissions.listAll[?updatedSince=<ISO time>]: every permission with its roles, or
     those changed since then."""
 
-    def get(self, request: Request) -> Response:
+    class Input(V1Input):
         # Rocket.Chat's errorType here really is error-roomId-param-invalid.
-        since = since_param(self.params(), "error-roomId-param-invalid")
+        updatedSince = since("error-roomId-param-invalid")
+
+    def get(self, request: Request) -> Response:
+        since = self.parse()["updatedSince"]
         update = [permission_json(p) for p in permissions_with_roles(updated_since=since)]
         return ok({"update": update, "remove": []})
 

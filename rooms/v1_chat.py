@@ -9,25 +9,28 @@ in chat.postMessage's `channel`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import user_of
 from accounts.models import User
 from chat_project.db.timestamps import epoch_ms, now_ms
 from chat_project.http import schema as api
 from chat_project.http.errors import ApiError, MessageNotFound, MessageTooLong, RoomNotFound
-from chat_project.http.fields import json_from_form
 from chat_project.http.v1 import (
+    Flag,
+    JsonList,
+    JsonObject,
+    Text,
     V1Error,
+    V1Input,
     V1View,
     bare,
-    bool_param,
     ok,
-    text_param,
     v1_error,
     v1_failure,
 )
@@ -52,10 +55,6 @@ from rooms.services import (
 
 # Rocket.Chat's words, to the letter.
 NO_RID = "The 'rid' property on the message object is missing."
-
-
-def user_of(request: Request) -> User:
-    return cast(User, request.user)
 
 
 # --- Rocket.Chat's words (the refusals' are V1_WORDS', chat_project.http.v1) ----------------------
@@ -104,67 +103,36 @@ def room_for_channel(user: User, channel: str) -> Room:
     return room
 
 
-def required_text(params: Mapping[str, Any], name: str) -> str:
-    value = text_param(params, name, required=True)
-    assert value is not None  # text_param raised for a missing one
-    return value
+# --- parameters ----------------------------------------------------------------------------------
 
 
-def text_field(params: Mapping[str, Any], name: str, label: str) -> str | None:
-    """An optional string: absent or null is None; another type is a 400 naming `label`."""
-    value = params.get(name)
-    if value is not None and not isinstance(value, str):
-        raise v1_error(f'The "{label}" parameter must be a string', "error-invalid-params")
-    return value
+def extra_fields() -> tuple[Text, Text, Text, JsonList]:
+    """A message's `alias`, `emoji`, `avatar` and `attachments` (objects; from a form, the list
+    as JSON), for send_message, which checks what they hold."""
+    return (
+        Text(blank=True, nul=True),
+        Text(blank=True, nul=True),
+        Text(blank=True, nul=True),
+        JsonList(help_text="From a form, the list as JSON."),
+    )
 
 
-def from_json(value: Any) -> Any:
-    """A list or object a form can only carry as a JSON string, decoded; anything else (an
-    empty or malformed string included) as it came, for the caller to refuse."""
-    return json_from_form(value)
+def extras(given: Mapping[str, Any]) -> dict[str, Any]:
+    """send_message's keywords for the extra_fields given."""
+    extra = {name: given[name] or "" for name in ("alias", "emoji", "avatar")}
+    return {**extra, "attachments": given["attachments"] or []}
 
 
-def message_extras(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """`alias`, `emoji`, `avatar` (strings) and `attachments` (a list of objects, or from a form
-    the same list as JSON) for send_message, which checks what they hold."""
-    extras: dict[str, Any] = {
-        name: text_field(params, name, prefix + name) or "" for name in ("alias", "emoji", "avatar")
-    }
-    attachments = from_json(params.get("attachments"))
-    if attachments == "":
-        attachments = None  # an empty form field
-    if attachments is not None and not isinstance(attachments, list):
-        raise v1_error(
-            f'The "{prefix}attachments" parameter must be an array of objects',
-            "error-invalid-params",
-        )
-    extras["attachments"] = attachments or []
-    return extras
+class NewMessage(V1Input):
+    """chat.sendMessage's `message`."""
+
+    rid = Text(required=True, missing=lambda _: v1_failure(NO_RID), nul=True)
+    msg = Text(blank=True, nul=True)
+    _id = Text("The client's own id: 1 to 32 letters and digits.", blank=True, nul=True)
+    groupable = Flag(json_only=True)
+    alias, emoji, avatar, attachments = extra_fields()
 
 
-def message_object(params: Mapping[str, Any]) -> Mapping[str, Any]:
-    """chat.sendMessage's `message`: a JSON object (from a form, as a JSON string)."""
-    given = from_json(params.get("message"))
-    if given is None or given == "":
-        raise v1_error('The "message" parameter is required', "error-invalid-params")
-    if not isinstance(given, dict):
-        raise v1_error('The "message" parameter must be an object', "error-invalid-params")
-    return given
-
-
-# --- the schema ---------------------------------------------------------------------------------
-
-EXTRAS = {
-    "alias": api.text(),
-    "emoji": api.text(),
-    "avatar": api.text(),
-    "attachments": serializers.ListField(
-        child=api.anything(),
-        required=False,
-        allow_null=True,
-        help_text="From a form, the list as JSON.",
-    ),
-}
 ONE_MESSAGE = api.v1_success("OneMessage", {"message": api.Message()})
 
 
@@ -172,15 +140,6 @@ ONE_MESSAGE = api.v1_success("OneMessage", {"message": api.Message()})
 
 
 @extend_schema(
-    request=api.body(
-        "PostMessage",
-        {
-            "channel": api.text('"#name", a room id or name (or give roomId).'),
-            "roomId": api.text(),
-            "text": api.text(),
-            **EXTRAS,
-        },
-    ),
     responses=api.v1_success(
         "PostedMessage",
         {
@@ -196,20 +155,29 @@ class PostMessageView(V1View):
     members may post, as everywhere. Answers the message, `ts` (milliseconds since 1970, a
     number) and `channel` as given."""
 
+    class Input(V1Input):
+        channel = Text('"#name", a room id or name (or give roomId).')
+        roomId = Text()
+        text = Text(blank=True, nul=True)
+        alias, emoji, avatar, attachments = extra_fields()
+
+        class Meta:
+            ref_name = "PostMessage"
+
     def post(self, request: Request) -> Response:
-        user, params = user_of(request), self.params()
-        channel = text_param(params, "channel") or text_param(params, "roomId")
+        user, given = user_of(request), self.parse()
+        channel = given["channel"] or given["roomId"]
         if not channel:
             raise v1_error(
                 'The "roomId" or "channel" parameter is required', "error-invalid-params"
             )
-        text = text_field(params, "text", "text") or ""
-        extras = message_extras(params)
         # room_for_channel found it and checked it is readable: no second lookup.
         room = check_access(user, room_for_channel(user, channel), for_write=True)
         try:
             # Rocket.Chat's webhook messages are never grouped.
-            message = send_message(user=user, room=room, text=text, groupable=False, **extras)
+            message = send_message(
+                user=user, room=room, text=given["text"] or "", groupable=False, **extras(given)
+            )
         except MessageTooLong as exc:
             # Rocket.Chat words this one differently in each chat.* endpoint: here, bare.
             raise bare(exc, "error-message-size-exceeded") from None
@@ -218,46 +186,22 @@ class PostMessageView(V1View):
         )
 
 
-@extend_schema(
-    request=api.body(
-        "SendMessage",
-        {
-            "message": api.shape(
-                "NewMessage",
-                {
-                    "rid": api.text(required=True),
-                    "msg": api.text(),
-                    "_id": api.text("The client's own id: 1 to 32 letters and digits."),
-                    "groupable": api.flag(),
-                    **EXTRAS,
-                },
-                help_text="From a form, the object as JSON.",
-            )
-        },
-    ),
-    responses=ONE_MESSAGE,
-)
+@extend_schema(responses=ONE_MESSAGE)
 class SendMessageView(V1View):
     """POST chat.sendMessage: `message` {`rid`, `msg`, and optionally `_id` (the client's own id:
     1 to 32 letters and digits, unused), `alias`, `emoji`, `avatar`, `attachments`,
     `groupable`}. Answers the message."""
 
+    class Input(V1Input):
+        message = JsonObject(NewMessage, "From a form, the object as JSON.", required=True)
+
+        class Meta:
+            ref_name = "SendMessage"
+
     def post(self, request: Request) -> Response:
-        user = user_of(request)
-        given = message_object(self.params())
-        rid = text_field(given, "rid", "message.rid")
-        if not rid:
-            raise v1_failure(NO_RID)
-        text = text_field(given, "msg", "message.msg") or ""
-        message_id = text_field(given, "_id", "message._id") or None
-        groupable = given.get("groupable")
-        if groupable is not None and not isinstance(groupable, bool):
-            raise v1_error(
-                'The "message.groupable" parameter must be true or false', "error-invalid-params"
-            )
-        extras = message_extras(given, "message.")
+        user, given = user_of(request), self.parse()["message"]
         try:
-            room = get_visible_room(user, rid)
+            room = get_visible_room(user, given["rid"])
         except RoomNotFound as exc:
             # Rocket.Chat's canSendMessage words a rid that names no room it shows so.
             raise bare(exc, "error-invalid-room") from None
@@ -266,10 +210,10 @@ class SendMessageView(V1View):
             message = send_message(
                 user=user,
                 room=room,
-                text=text,
-                groupable=groupable,
-                message_id=message_id,
-                **extras,
+                text=given["msg"] or "",
+                groupable=given["groupable"],
+                message_id=given["_id"] or None,
+                **extras(given),
             )
         except MessageTooLong as exc:
             # Rocket.Chat's words here (its Meteor.Error); our message says what the limit is.
@@ -281,54 +225,47 @@ class SendMessageView(V1View):
         return ok({"message": message_json(message)})
 
 
-@extend_schema(parameters=[api.query("msgId", required=True)], responses=ONE_MESSAGE)
+@extend_schema(responses=ONE_MESSAGE)
 class GetMessageView(V1View):
     """GET chat.getMessage?msgId=: one message, if the caller may read its room."""
 
+    class Input(V1Input):
+        msgId = Text(
+            required=True,
+            missing=lambda _: v1_failure('The "msgId" query parameter must be provided.'),
+        )
+
     def get(self, request: Request) -> Response:
-        msg_id = text_param(self.params(), "msgId")
-        if not msg_id:
-            raise v1_failure('The "msgId" query parameter must be provided.')
+        msg_id = self.parse()["msgId"]
         return ok({"message": message_json(find_message(user_of(request), msg_id))})
 
 
-@extend_schema(
-    request=api.body(
-        "UpdateMessage",
-        {
-            "roomId": api.text(required=True),
-            "msgId": api.text(required=True),
-            "text": api.text(required=True),
-        },
-    ),
-    responses=ONE_MESSAGE,
-)
+class MessageInRoom(V1Input):
+    roomId = Text(required=True)
+    msgId = Text(required=True)
+
+
+@extend_schema(responses=ONE_MESSAGE)
 class UpdateView(V1View):
     """POST chat.update: `roomId`, `msgId`, `text`. Its author (while MESSAGE_ALLOW_EDITING is
     on) or a holder of edit-message, who may post in the room. Answers the edited message."""
 
+    class Input(MessageInRoom):
+        text = Text(required=True, blank=True, nul=True)
+
+        class Meta:
+            ref_name = "UpdateMessage"
+
     def post(self, request: Request) -> Response:
-        user, params = user_of(request), self.params()
-        room_id, msg_id = required_text(params, "roomId"), required_text(params, "msgId")
-        text = text_field(params, "text", "text")
-        if text is None:
-            raise v1_error('The "text" parameter is required', "error-invalid-params")
-        message = find_message(user, msg_id)
-        if message.room_id != room_id:
+        user, given = user_of(request), self.parse()
+        message = find_message(user, given["msgId"])
+        if message.room_id != given["roomId"]:
             raise v1_failure(ROOM_MISMATCH)
-        message = edit_message(user=user, message=message, text=text)
+        message = edit_message(user=user, message=message, text=given["text"])
         return ok({"message": message_json(message)})
 
 
 @extend_schema(
-    request=api.body(
-        "DeleteMessage",
-        {
-            "roomId": api.text(required=True),
-            "msgId": api.text(required=True),
-            "asUser": api.flag(),
-        },
-    ),
     responses=api.v1_success(
         "DeletedMessage",
         {
@@ -344,14 +281,18 @@ class DeleteView(V1View):
     """POST chat.delete: `roomId`, `msgId`, and `asUser` to delete as its author (which takes
     force-delete-message for another's message). Answers what was deleted, and when."""
 
+    class Input(MessageInRoom):
+        asUser = Flag()
+
+        class Meta:
+            ref_name = "DeleteMessage"
+
     def post(self, request: Request) -> Response:
-        user, params = user_of(request), self.params()
-        room_id, msg_id = required_text(params, "roomId"), required_text(params, "msgId")
-        as_user = bool(bool_param(params, "asUser", False))
-        message = find_message(user, msg_id, authors_too=True)
-        if message.room_id != room_id:
+        user, given = user_of(request), self.parse()
+        message = find_message(user, given["msgId"], authors_too=True)
+        if message.room_id != given["roomId"]:
             raise v1_failure(ROOM_MISMATCH)
         deleted = {"_id": message.pk, "rid": message.room_id, "u": message_json(message)["u"]}
-        delete_message(user=user, message=message, as_author=as_user)
+        delete_message(user=user, message=message, as_author=bool(given["asUser"]))
         # Rocket.Chat answers the time of deletion as a string of milliseconds.
         return ok({"_id": message.pk, "ts": str(epoch_ms(now_ms())), "message": deleted})

@@ -13,7 +13,6 @@ def routes(prefix: str, kind: Kind) -> list[URLPattern]:
         pattern = "^" + re.escape(f"{prefix}.{name}") + "/?$"
         return re_path(pattern, view.as_view(kind=kind, **options), name=f"{prefix}.{name}")
 
-    text = v.TextSettingView
     return [
         route("list", v.ListView),
         route("info", v.InfoView),
@@ -32,9 +31,9 @@ def routes(prefix: str, kind: Kind) -> list[URLPattern]:
         route("unarchive", v.UnarchiveView),
         route("rename", v.RenameView),
         route("setReadOnly", v.SetReadOnlyView),
-        route("setTopic", text, param="topic", field="topic"),
-        route("setDescription", text, param="description", field="description"),
-        route("setAnnouncement", text, param="announcement", field="announcement"),
+        route("setTopic", v.SetTopicView),
+        route("setDescription", v.SetDescriptionView),
+        route("setAnnouncement", v.SetAnnouncementView),
         *[
             route(f"{verb}{title}", v.RoomRoleView, role=role, held=verb == "add")
             for role, title in (

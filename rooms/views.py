@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.authentication import user_of
 from chat_project.http import schema as api
 from chat_project.http.fields import StrictCharField, TimestampField, batch_param
 from permissions.checks import requires
@@ -30,10 +30,6 @@ from rooms.services import (
 
 HISTORY_DEFAULT_COUNT = 50
 HISTORY_MAX_COUNT = 100
-
-
-def user_of(request: Request) -> User:
-    return cast(User, request.user)
 
 
 ROOMS = api.success_01("Rooms01", {"rooms": api.Room01(many=True)})

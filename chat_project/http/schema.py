@@ -1,7 +1,8 @@
 """What every operation of the OpenAPI schema shares, declared once: the error envelope, the two
 ways to sign in, the rate-limit and request-id headers, and the error statuses each endpoint can
-answer. Views declare only their own parameters and success bodies (with `@extend_schema`); the
-hooks here, named in SPECTACULAR_SETTINGS, add the rest to every operation.
+answer. A v1 view's parameters come from its input serializer (`Input`, which also parses them);
+views declare their success bodies with `@extend_schema`; the hooks here, named in
+SPECTACULAR_SETTINGS, add the rest to every operation.
 
 `make lint` generates the schema with warnings as errors; tests/test_openapi_schema.py checks
 that every /api/ route is in it, and tests/test_schemathesis.py fuzzes a live server against it.
@@ -258,12 +259,6 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: OpenApiResponse(description=ERRORS[str(status)]) for status in statuses}
 
 
-PAGE_PARAMETERS = [
-    query("offset", "How many to skip (default 0).", kind="count"),
-    query("count", "How many to answer (default 50, at most 100).", kind="count"),
-    query("sort", 'A JSON object such as {"name": 1} (1 ascending, -1 descending).'),
-]
-
 # --- authentication ------------------------------------------------------------------------------
 
 
@@ -287,6 +282,18 @@ class ApiSchema(AutoSchema):
         the endpoint."""
         own = type(self.view).__dict__.get("__doc__")
         return inspect.cleandoc(own) if own else ""
+
+    def get_override_parameters(self) -> list[Any]:
+        """A GET's query parameters: the fields of its view's `Input` (chat_project.http.v1),
+        the serializer that also parses them."""
+        declared = list(super().get_override_parameters())
+        given = getattr(self.view, "Input", None)
+        return [given, *declared] if given is not None and self.method == "GET" else declared
+
+    def get_request_serializer(self) -> Any:
+        """A body's fields: its view's `Input`, unless `@extend_schema(request=...)` says."""
+        given = getattr(self.view, "Input", None)
+        return given if given is not None else super().get_request_serializer()
 
     def get_tags(self) -> list[str]:
         rest = self.path.removeprefix("/api/")
@@ -393,6 +400,11 @@ def shared_parts(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[
     result["paths"] = dict(sorted({**result["paths"], **plain_views()}.items()))
     for path, operations in result["paths"].items():
         for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                # A query string carries no null: an input serializer's optional field (which
+                # takes JSON's null in a body) is just optional there.
+                if parameter["in"] == "query":
+                    parameter["schema"].pop("nullable", None)
             secured = any("authToken" in req for req in operation.get("security", []))
             if secured:
                 operation["security"] = [*operation["security"], {"bearerAuth": []}]
