@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from permissions.models import Permission, Role
 from permissions.selectors import role_in_use
-from permissions.services import delete_role, set_role_permissions
+from permissions.services import delete_unheld_role, set_role_permissions
 
 
 class RoleForm(forms.ModelForm):
@@ -71,7 +71,7 @@ class RoleAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
     def delete_model(self, request: HttpRequest, obj: Role) -> None:
-        delete_role(role=obj)
+        delete_unheld_role(role=obj)  # inside the admin's transaction
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)

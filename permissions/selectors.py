@@ -8,20 +8,9 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from accounts.models import User
-from chat_project.db.timestamps import ONE_MS
+from chat_project.db.timestamps import changed_after
 from permissions.models import Permission, Role
 from rooms.models import Room, Subscription
-
-
-def changed_after(since: datetime) -> datetime:
-    """The earliest stored time that is later than `since` in Rocket.Chat's terms: times go out
-    cut to the millisecond, so a client that sends back the `_updatedAt` it last saw must not get
-    that row again for the microseconds it never saw."""
-    cut = since.replace(microsecond=since.microsecond // 1000 * 1000)
-    try:
-        return cut + ONE_MS
-    except OverflowError:  # the last millisecond of year 9999: nothing can be later
-        return cut
 
 
 def role_named(name: str) -> Role | None:

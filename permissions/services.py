@@ -71,7 +71,7 @@ def create_role(*, name: str, scope: str = Role.Scope.USERS, description: str = 
             "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
         ) from None
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             role.save(force_insert=True)
     except IntegrityError:
         raise DuplicateRoleName(f"Role '{name}' already exists.") from None
@@ -79,19 +79,25 @@ def create_role(*, name: str, scope: str = Role.Scope.USERS, description: str = 
 
 
 def delete_role(*, role: Role) -> None:
-    """Deletes a role an administrator made and nobody holds any more (Rocket.Chat's rule); the
-    permissions it held lose it. Raises ProtectedRole for a built-in role,
-    RoleInUse while a user or a room membership holds it."""
+    """roles.delete: delete_unheld_role in a transaction of its own."""
+    with transaction.atomic(durable=True):
+        delete_unheld_role(role=role)
+
+
+def delete_unheld_role(*, role: Role) -> None:
+    """Deletes a role an administrator made and nobody holds any more (Rocket.Chat's rule), inside
+    the caller's transaction (delete_role's, or the Django admin's); the permissions it held
+    lose it. Raises ProtectedRole for a built-in role, RoleInUse while a user or a room
+    membership holds it."""
     if role.protected:
         raise ProtectedRole(f"Role '{role.name}' is built in and cannot be deleted.")
-    with transaction.atomic():
-        # The lock keeps anyone from taking the role up between the check and the delete.
-        list(Role.objects.select_for_update().filter(pk=role.pk).values_list("pk"))
-        if role_in_use(role):
-            raise RoleInUse(f"Role '{role.name}' is still held: take it from its holders first.")
-        held = list(role.permissions.values_list("pk", flat=True))
-        role.delete()
-        touch_permissions(held)
+    # The lock keeps anyone from taking the role up between the check and the delete.
+    list(Role.objects.select_for_update().filter(pk=role.pk).values_list("pk"))
+    if role_in_use(role):
+        raise RoleInUse(f"Role '{role.name}' is still held: take it from its holders first.")
+    held = list(role.permissions.values_list("pk", flat=True))
+    role.delete()
+    touch_permissions(held)
 
 
 def add_user_to_role(*, user: User, role: Role, room: Room | None = None) -> bool:
@@ -99,7 +105,7 @@ def add_user_to_role(*, user: User, role: Role, room: Room | None = None) -> boo
     a Subscriptions role. Returns False if they had it already. Raises InvalidParams:
     error-invalid-role when the scope and `room` disagree, error-invalid-user for a non-member."""
     check_scope(role, room)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if room is None:
             if user.roles.filter(pk=role.pk).exists():
                 return False
@@ -120,7 +126,7 @@ def remove_user_from_role(*, user: User, role: Role, room: Room | None = None) -
     did not hold it. The last holder of `admin` keeps it. Raises InvalidParams:
     error-invalid-role, error-admin-required."""
     check_scope(role, room)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if room is not None:
             held = Subscription.roles.through.objects.filter(
                 subscription__room=room, subscription__user=user, role=role
@@ -174,7 +180,7 @@ def touch_user(user: User) -> None:
 
 def grant_permission(*, permission: Permission, role: Role) -> bool:
     """Lets `role` do `permission`. Returns False if it could already."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if permission.roles.filter(pk=role.pk).exists():
             return False
         permission.roles.add(role)
@@ -184,7 +190,7 @@ def grant_permission(*, permission: Permission, role: Role) -> bool:
 
 def revoke_permission(*, permission: Permission, role: Role) -> bool:
     """Stops `role` doing `permission`. Returns False if it could not anyway."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if not permission.roles.filter(pk=role.pk).exists():
             return False
         permission.roles.remove(role)
@@ -199,7 +205,7 @@ def set_permission_roles(*, changes: Sequence[tuple[str, Collection[str]]]) -> N
     unknown role."""
     names = [name for name, _ in changes]
     wanted = {role for _, roles in changes for role in roles}
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         found = set(
             Permission.objects.select_for_update().filter(pk__in=names).values_list("pk", flat=True)
         )
@@ -220,7 +226,8 @@ def set_permission_roles(*, changes: Sequence[tuple[str, Collection[str]]]) -> N
 
 
 def set_role_permissions(*, role: Role, permissions: Iterable[Permission]) -> None:
-    """Makes `role` hold exactly `permissions` (the admin's two-pane selector)."""
+    """Makes `role` hold exactly `permissions` (the admin's two-pane selector), inside the
+    admin's transaction (a savepoint)."""
     permissions = list(permissions)
     wanted = {permission.pk for permission in permissions}
     with transaction.atomic():

@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce, Lower
 
 from accounts.models import User
 from chat_project.db.postgresql.statements import prepared_statement
-from permissions.selectors import changed_after
+from chat_project.db.timestamps import changed_after
 from rooms.models import Message, Room, Subscription
 
 

@@ -59,6 +59,32 @@ def auth_headers() -> Callable[[User], dict[str, str]]:
     return headers
 
 
+@pytest.fixture
+def as_user(api, auth_headers) -> Callable[[User], APIClient]:
+    """Signs the API client in as the given user (a fresh token) and returns it:
+    `as_user(bob).get(...)`. Signing in as another user replaces the first."""
+
+    def sign_in(user: User) -> APIClient:
+        api.credentials(**auth_headers(user))
+        return api
+
+    return sign_in
+
+
+@pytest.fixture
+def signed_in(as_user, user) -> APIClient:
+    """The API client signed in as `user`."""
+    return as_user(user)
+
+
+@pytest.fixture
+def counted_client(signed_in) -> APIClient:
+    """`signed_in`, its token's first use already behind it: that use records last_used_at (a
+    write), which the query-count tests must not count in the request they measure."""
+    signed_in.get("/api/publicRooms")
+    return signed_in
+
+
 def pytest_report_header(config):
     from django.conf import settings
 

@@ -8,12 +8,6 @@ from tests.factories import MessageFactory, RoomFactory, SubscriptionFactory, Us
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def signed_in(api, user, auth_headers):
-    api.credentials(**auth_headers(user))
-    return api
-
-
 def assert_error(response, status, message, error_type, state):
     assert response.status_code == status
     body = response.json()

@@ -22,12 +22,6 @@ def room(user):
     return room
 
 
-@pytest.fixture
-def signed_in(api, user, auth_headers):
-    api.credentials(**auth_headers(user))
-    return api
-
-
 def texts(response):
     assert response.status_code == 200, response.json()
     return [m["msg"] for m in response.json()["messages"]]

@@ -10,15 +10,6 @@ from tests.factories import RoomFactory, SubscriptionFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_user(api, auth_headers):
-    def sign_in(user):
-        api.credentials(**auth_headers(user))
-        return api
-
-    return sign_in
-
-
 def test_the_last_owner_cannot_leave_while_others_remain(as_user):
     room, owner = RoomFactory(), UserFactory()
     SubscriptionFactory(room=room, user=owner, roles=["owner"])

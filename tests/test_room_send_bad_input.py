@@ -13,10 +13,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def signed_in(api, user, auth_headers):
-    api.credentials(**auth_headers(user))
-    api.post("/api/rooms/GENERAL/join")
-    return api
+def in_general(signed_in):
+    """Signed in as `user`, a member of GENERAL."""
+    signed_in.post("/api/rooms/GENERAL/join")
+    return signed_in
 
 
 def post_body(api, body, content_type="application/json"):
@@ -49,8 +49,8 @@ def assert_nothing_written():
         (["msg"], 400, "Invalid data. Expected a dictionary, but got list."),
     ],
 )
-def test_bad_messages_are_refused(signed_in, body, status, message):
-    response = send(signed_in, body)
+def test_bad_messages_are_refused(in_general, body, status, message):
+    response = send(in_general, body)
 
     assert response.status_code == status
     assert response.json()["message"] == message
@@ -58,25 +58,25 @@ def test_bad_messages_are_refused(signed_in, body, status, message):
     assert_nothing_written()
 
 
-def test_a_message_over_the_limit_is_refused(signed_in, settings):
-    response = send(signed_in, {"msg": "x" * 5001})
+def test_a_message_over_the_limit_is_refused(in_general, settings):
+    response = send(in_general, {"msg": "x" * 5001})
 
     assert response.status_code == 400
     assert response.json()["errorType"] == "error-message-size-exceeded"
     assert response.json()["message"] == "Message size exceeds the allowed 5000 characters."
     assert_nothing_written()
-    assert send(signed_in, {"msg": "x" * 5000}).status_code == 200
+    assert send(in_general, {"msg": "x" * 5000}).status_code == 200
 
 
-def test_the_limit_is_a_setting(signed_in, settings):
+def test_the_limit_is_a_setting(in_general, settings):
     settings.MESSAGE_MAX_LENGTH = 10
 
-    assert send(signed_in, {"msg": "x" * 11}).status_code == 400
-    assert send(signed_in, {"msg": "x" * 10}).status_code == 200
+    assert send(in_general, {"msg": "x" * 11}).status_code == 400
+    assert send(in_general, {"msg": "x" * 10}).status_code == 200
 
 
-def test_malformed_json_writes_nothing(signed_in):
-    response = post_body(signed_in, '{"msg": "unterminated')
+def test_malformed_json_writes_nothing(in_general):
+    response = post_body(in_general, '{"msg": "unterminated')
 
     assert response.status_code == 400
     assert response.json()["errorType"] == "error-invalid-body"
@@ -93,26 +93,26 @@ def test_malformed_json_writes_nothing(signed_in):
         "<script>alert(1)</script> & &amp;",
     ],
 )
-def test_any_text_is_stored_and_returned_verbatim(signed_in, text):
-    assert send(signed_in, {"msg": text}).status_code == 200
+def test_any_text_is_stored_and_returned_verbatim(in_general, text):
+    assert send(in_general, {"msg": text}).status_code == 200
 
-    messages = signed_in.get("/api/rooms/GENERAL/messages").json()["messages"]
+    messages = in_general.get("/api/rooms/GENERAL/messages").json()["messages"]
 
     assert messages[0]["msg"] == text
 
 
-def test_a_lone_surrogate_is_refused(signed_in):
-    response = post_body(signed_in, '{"msg": "half \\ud800 a pair"}')
+def test_a_lone_surrogate_is_refused(in_general):
+    response = post_body(in_general, '{"msg": "half \\ud800 a pair"}')
 
     assert response.status_code == 400
     assert response.json()["message"] == "msg: Surrogate characters are not allowed: U+D800."
     assert_nothing_written()
-    assert send(signed_in, {"msg": "a whole pair \U0001f600"}).status_code == 200
+    assert send(in_general, {"msg": "a whole pair \U0001f600"}).status_code == 200
 
 
-def test_a_form_sends_its_last_msg(signed_in):
+def test_a_form_sends_its_last_msg(in_general):
     response = post_body(
-        signed_in, "msg=first&msg=second", content_type="application/x-www-form-urlencoded"
+        in_general, "msg=first&msg=second", content_type="application/x-www-form-urlencoded"
     )
 
     assert response.status_code == 200

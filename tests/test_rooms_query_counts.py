@@ -32,54 +32,47 @@ def make_rooms(how_many, members_each):
             SubscriptionFactory(room=room)
 
 
-@pytest.fixture
-def signed_in(api, user, auth_headers):
-    api.credentials(**auth_headers(user))
-    api.get("/api/publicRooms")  # the token's first use is recorded now, not in the counts
-    return api
-
-
-def test_public_rooms_is_constant_in_rooms_and_members(signed_in):
+def test_public_rooms_is_constant_in_rooms_and_members(counted_client):
     make_rooms(1, 1)
-    few = queries_for(lambda: signed_in.get("/api/publicRooms"))
+    few = queries_for(lambda: counted_client.get("/api/publicRooms"))
     make_rooms(10, 3)
-    many = queries_for(lambda: signed_in.get("/api/publicRooms"))
+    many = queries_for(lambda: counted_client.get("/api/publicRooms"))
 
-    assert len(signed_in.get("/api/publicRooms").json()["rooms"]) == 12
+    assert len(counted_client.get("/api/publicRooms").json()["rooms"]) == 12
     assert few == many == 3  # authentication, rooms with creators, members
 
 
-def test_joined_rooms_is_constant_in_rooms_and_members(signed_in, user):
+def test_joined_rooms_is_constant_in_rooms_and_members(counted_client, user):
     make_rooms(1, 1)
     for room in Room.objects.all():
         SubscriptionFactory(room=room, user=user)
-    few = queries_for(lambda: signed_in.get("/api/joinedRooms"))
+    few = queries_for(lambda: counted_client.get("/api/joinedRooms"))
     make_rooms(10, 3)
     for room in Room.objects.exclude(subscriptions__user=user):
         SubscriptionFactory(room=room, user=user)
-    many = queries_for(lambda: signed_in.get("/api/joinedRooms"))
+    many = queries_for(lambda: counted_client.get("/api/joinedRooms"))
 
-    assert len(signed_in.get("/api/joinedRooms").json()["rooms"]) == 12
+    assert len(counted_client.get("/api/joinedRooms").json()["rooms"]) == 12
     assert few == many == 3
 
 
-def test_messages_is_constant_in_messages_and_authors(signed_in):
+def test_messages_is_constant_in_messages_and_authors(counted_client):
     room = RoomFactory()
     MessageFactory(room=room)
-    few = queries_for(lambda: signed_in.get(f"/api/rooms/{room.pk}/messages"))
+    few = queries_for(lambda: counted_client.get(f"/api/rooms/{room.pk}/messages"))
     MessageFactory.create_batch(10, room=room)
-    many = queries_for(lambda: signed_in.get(f"/api/rooms/{room.pk}/messages"))
+    many = queries_for(lambda: counted_client.get(f"/api/rooms/{room.pk}/messages"))
 
     # authentication, the room, the reader's permissions (view-c-room), the page with its authors
     assert few == many == 4
 
 
-def test_send_costs_a_fixed_handful_of_queries(signed_in, user):
+def test_send_costs_a_fixed_handful_of_queries(counted_client, user):
     room = RoomFactory()
     SubscriptionFactory(room=room, user=user)
 
     count = queries_for(
-        lambda: signed_in.post(f"/api/rooms/{room.pk}/send", {"msg": "hi"}, format="json")
+        lambda: counted_client.post(f"/api/rooms/{room.pk}/send", {"msg": "hi"}, format="json")
     )
 
     # authentication, room with the sender's membership, then on PostgreSQL one statement that

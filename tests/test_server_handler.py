@@ -109,6 +109,54 @@ def test_a_path_resolved_lately_is_answered_from_memory(api, user, auth_headers)
     assert (resolved_path.cache_info().misses, resolved_path.cache_info().hits) == (1, 1)
 
 
+class ResolverMatchVandal:
+    """A middleware that notes the resolver_match each request arrives with, then, once the
+    view has answered, changes it every way it can."""
+
+    seen: list[tuple] = []
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = request.resolver_match
+        self.seen.append(
+            (match.func, match.args, dict(match.kwargs), match.route, list(match.app_names))
+        )
+        match.kwargs["room_id"] = "elsewhere"
+        match.kwargs["planted"] = True
+        match.captured_kwargs["room_id"] = "elsewhere"
+        match.app_names.append("planted")
+        match.namespaces.append("planted")
+        match.args = ("planted",)
+        match.route = "planted"
+        return response
+
+
+def test_a_request_that_changes_its_resolver_match_leaves_the_next_ones_alone(
+    signed_in, settings, monkeypatch
+):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.ResolverMatchVandal"]
+    monkeypatch.setattr(ResolverMatchVandal, "seen", [])
+    resolved_path.cache_clear()
+
+    first = signed_in.get("/api/rooms/GENERAL/messages")
+    second = signed_in.get("/api/rooms/GENERAL/messages")
+
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert (resolved_path.cache_info().misses, resolved_path.cache_info().hits) == (1, 1)
+    before, after = ResolverMatchVandal.seen
+    assert before == after
+    assert before[1:] == (
+        (),
+        {"room_id": "GENERAL"},
+        "api/rooms/(?P<room_id>[^/]+)/messages/?$",
+        [],
+    )
+
+
 def test_remembered_paths_keep_their_own_room_ids(api, user, auth_headers):
     other = RoomFactory(name="other", t=Room.Type.CHANNEL)
     api.credentials(**auth_headers(user))

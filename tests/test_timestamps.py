@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chat_project.db.timestamps import iso_ms
+from chat_project.db.timestamps import changed_after, iso_ms
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,25 @@ from chat_project.db.timestamps import iso_ms
 )
 def test_a_time_is_written_in_utc_to_the_millisecond(moment, text):
     assert iso_ms(moment) == text
+
+
+@pytest.mark.parametrize(
+    ("since", "earliest"),
+    [
+        # A client saw 14:35:23.542Z: whatever it did not see comes a millisecond later.
+        (
+            datetime(2015, 7, 24, 14, 35, 23, 542000, tzinfo=UTC),
+            datetime(2015, 7, 24, 14, 35, 23, 543000, tzinfo=UTC),
+        ),
+        (
+            datetime(2015, 7, 24, 14, 35, 23, 542999, tzinfo=UTC),
+            datetime(2015, 7, 24, 14, 35, 23, 543000, tzinfo=UTC),
+        ),
+        (
+            datetime(9999, 12, 31, 23, 59, 59, 999500, tzinfo=UTC),
+            datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC),
+        ),
+    ],
+)
+def test_changed_after_is_the_next_millisecond_of_what_the_client_saw(since, earliest):
+    assert changed_after(since) == earliest

@@ -29,15 +29,6 @@ ROOM_KEYS = {
 
 
 @pytest.fixture
-def as_user(api, auth_headers):
-    def sign_in(user):
-        api.credentials(**auth_headers(user))
-        return api
-
-    return sign_in
-
-
-@pytest.fixture
 def owner():
     return UserFactory(username="owner", roles=["user"])
 

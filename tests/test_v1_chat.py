@@ -28,15 +28,6 @@ READ_ONLY_SEND = "You can't send messages because the room is readonly."
 
 
 @pytest.fixture
-def as_user(api, auth_headers):
-    def sign_in(user):
-        api.credentials(**auth_headers(user))
-        return api
-
-    return sign_in
-
-
-@pytest.fixture
 def owner():
     return UserFactory(username="owner")
 

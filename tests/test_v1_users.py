@@ -26,17 +26,6 @@ def boss(db) -> User:
     return UserFactory(username="boss", roles=["admin", "user"])
 
 
-@pytest.fixture
-def as_user(api, auth_headers):
-    """Signs the API client in as the given user."""
-
-    def sign_in(user: User):
-        api.credentials(**auth_headers(user))
-        return api
-
-    return sign_in
-
-
 def error_of(response) -> tuple[int, str, str]:
     body = response.json()
     assert body["success"] is False

@@ -26,3 +26,14 @@ def epoch_ms(moment: datetime) -> int:
     """Milliseconds since 1970, as JavaScript's Date.now() counts (chat.postMessage's `ts`, the
     realtime API's {"$date": ms})."""
     return (moment - EPOCH) // ONE_MS
+
+
+def changed_after(since: datetime) -> datetime:
+    """The earliest stored time that is later than `since` in Rocket.Chat's terms: times go out
+    cut to the millisecond, so a client that sends back the `_updatedAt` it last saw must not get
+    that row again for the microseconds it never saw."""
+    cut = since.replace(microsecond=since.microsecond // 1000 * 1000)
+    try:
+        return cut + ONE_MS
+    except OverflowError:  # the last millisecond of year 9999: nothing can be later
+        return cut

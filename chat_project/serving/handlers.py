@@ -13,6 +13,9 @@ Django's checks (`check --deploy`) and the test client look for them.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from django.conf import settings
@@ -77,17 +80,67 @@ def resolve_request(handler: Any, request: HttpRequest) -> ResolverMatch:  # a B
     (docs/performance.md, item 12), and the same few paths (a busy room's send and messages)
     come again and again. An answer depends on nothing but the resolver and the path (a
     request's own urlconf is resolved as Django does); a path that resolves to nothing raises
-    every time."""
+    every time. Each request gets a ResolverMatch of its own, as from Django."""
     if hasattr(request, "urlconf"):
         return BaseHandler.resolve_request(handler, request)
-    match = resolved_path(get_resolver(), request.path_info)
+    match = resolved_path(get_resolver(), request.path_info).match()
     request.resolver_match = match
     return match
 
 
 @functools.lru_cache(maxsize=RESOLVED_PATHS)
-def resolved_path(resolver: URLResolver, path: str) -> ResolverMatch:
-    return resolver.resolve(path)
+def resolved_path(resolver: URLResolver, path: str) -> ResolvedPath:
+    return ResolvedPath.of(resolver.resolve(path))
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedPath:
+    """What resolving a path answered, kept where no request can change it. Requests share
+    this, never a ResolverMatch: a view or middleware that changes its request's
+    resolver_match (its kwargs, say) would otherwise change every later request's for that
+    path. match() builds a fresh one in about 2 us (the resolving it saves: 20 to 70 us)."""
+
+    func: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]  # read-only views of the resolver's dicts, which nothing else holds
+    url_name: str | None
+    app_names: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    route: str
+    tried: tuple[tuple[Any, ...], ...]  # the patterns tried first: for DEBUG's 404 page
+    captured_kwargs: Mapping[str, Any]
+    extra_kwargs: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, match: ResolverMatch) -> ResolvedPath:
+        return cls(
+            func=match.func,
+            args=tuple(match.args),
+            kwargs=MappingProxyType(match.kwargs),
+            url_name=match.url_name,
+            app_names=tuple(match.app_names),
+            namespaces=tuple(match.namespaces),
+            route=match.route,
+            tried=tuple(tuple(patterns) for patterns in match.tried or ()),
+            # (django-stubs lacks these two)
+            captured_kwargs=MappingProxyType(match.captured_kwargs or {}),  # type: ignore[attr-defined]
+            extra_kwargs=MappingProxyType(match.extra_kwargs or {}),  # type: ignore[attr-defined]
+        )
+
+    def match(self) -> ResolverMatch:
+        """A ResolverMatch of the request's own, with its own dicts (and lists, as Django's)."""
+        return ResolverMatch(
+            self.func,
+            self.args,
+            dict(self.kwargs),
+            self.url_name,
+            list(self.app_names),
+            list(self.namespaces),
+            self.route,
+            self.tried,  # read-only: Django only reads it (DEBUG's 404 page)
+            captured_kwargs=dict(self.captured_kwargs),
+            extra_kwargs=dict(self.extra_kwargs),
+        )
 
 
 class ChatWSGIHandler(WSGIHandler):
