@@ -64,15 +64,6 @@ def call(user, method, *params):
     return answer["error"]
 
 
-@pytest.fixture
-def as_user(api, auth_headers):
-    def sign_in(user):
-        api.credentials(**auth_headers(user))
-        return api
-
-    return sign_in
-
-
 # --- posting: the refusals of access_room(for_write=True) -------------------------------------
 
 
