@@ -40,7 +40,7 @@ from accounts.services import (
     set_user_active_status,
     update_user,
 )
-from accounts.views import LOGGED_OUT, LOGIN_DATA, LOGIN_FIELDS, LoginInput
+from accounts.views import LOGGED_OUT, LOGIN_DATA, LoginInput
 from chat_project.db.timestamps import iso_ms
 from chat_project.http import schema as api
 from chat_project.http.fields import StrictCharField
@@ -62,18 +62,41 @@ from chat_project.http.v1 import (
 from permissions.checks import has_permission, requires
 
 
-class ResumeInput(serializers.Serializer):
-    resume = StrictCharField(max_length=256)
+class V1LoginInput(LoginInput):
+    """The 0.1 login's body (user, username or email, and password), or `resume` alone."""
+
+    # Validated by LoginInput itself (below), so refused in DRF's words as the 0.1 login is;
+    # declared again only to tell the schema that a resume needs no password.
+    password = StrictCharField(
+        max_length=1024,
+        trim_whitespace=False,
+        required=False,
+        help_text="Required, unless resume is given.",
+    )
+    resume = StrictCharField(
+        max_length=256,
+        required=False,
+        help_text="A login token one holds: when given, the others are ignored.",
+    )
+
+    class Meta:
+        ref_name = "V1Login"
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, Mapping) and "resume" in data:
+            try:
+                return {"resume": self.fields["resume"].run_validation(data["resume"])}
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"resume": exc.detail}) from None
+        login = LoginInput(data=data)
+        login.is_valid(raise_exception=True)
+        return dict(login.validated_data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return attrs  # LoginInput's own validate() ran above
 
 
 @extend_schema(
-    request=api.body(
-        "V1Login",
-        {
-            **LOGIN_FIELDS,
-            "resume": api.text("A login token one holds: when given, the others are ignored."),
-        },
-    ),
     responses={
         200: api.v1_success(
             "V1LoginAnswer",
@@ -91,16 +114,17 @@ class LoginView(V1View):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    Input = V1LoginInput
 
     def post(self, request: Request) -> Response:
-        if isinstance(request.data, Mapping) and "resume" in request.data:
-            resume = ResumeInput(data=request.data)
-            resume.is_valid(raise_exception=True)
-            secret = resume.validated_data["resume"]
+        # Validated here, not by parse(): its refusals are DRF's ("password: This field is
+        # required."), as the 0.1 login's, and a body that is not an object is one too.
+        given = self.Input(data=request.data)
+        given.is_valid(raise_exception=True)
+        if "resume" in given.validated_data:
+            secret = given.validated_data["resume"]
             user = resume_login(secret=secret)
         else:
-            given = LoginInput(data=request.data)
-            given.is_valid(raise_exception=True)
             user, secret = log_in(
                 identifier=given.validated_data["identifier"],
                 kind=given.validated_data["kind"],
