@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
 from accounts.models import User
-from chat_project.http.v1 import text_param, v1_error
+from chat_project.http.v1 import v1_error
 
 
 def user_for_login(identifier: str, *, kind: str) -> User | None:
@@ -42,10 +42,11 @@ def users_with_ids(user_ids: list[str]) -> QuerySet[User]:
     return User.objects.filter(pk__in=user_ids).order_by("username")
 
 
-def user_from_params(params: Mapping[str, Any]) -> User:
-    """The user named by `userId`, `username` or `user` (Rocket.Chat's getUserFromParams)."""
-    user_id = text_param(params, "userId")
-    username = text_param(params, "username") or text_param(params, "user")
+def user_from_params(given: Mapping[str, Any]) -> User:
+    """The user named by `userId`, `username` or `user` (Rocket.Chat's getUserFromParams), as
+    a v1 view's Input parsed them (chat_project.http.v1.UserLookup's fields: strings or None)."""
+    user_id = given.get("userId")
+    username = given.get("username") or given.get("user")
     if user_id:
         user = User.objects.filter(pk=user_id).first()
     elif username:

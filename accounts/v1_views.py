@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
-from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema
@@ -41,37 +40,63 @@ from accounts.services import (
     set_user_active_status,
     update_user,
 )
-from accounts.views import LOGGED_OUT, LOGIN_DATA, LOGIN_FIELDS, LoginInput
+from accounts.views import LOGGED_OUT, LOGIN_DATA, LoginInput
 from chat_project.db.timestamps import iso_ms
 from chat_project.http import schema as api
-from chat_project.http.errors import ApiError
-from chat_project.http.fields import StrictCharField, json_from_form
+from chat_project.http.fields import StrictCharField
 from chat_project.http.ratelimit import client_address
 from chat_project.http.v1 import (
+    Flag,
+    JsonObject,
     PageInput,
+    Strings,
     Text,
+    UserLookup,
     V1Input,
     V1View,
+    ajv_error,
     forbidden,
     ok,
-    v1_error,
     v1_failure,
 )
 from permissions.checks import has_permission, requires
 
 
-class ResumeInput(serializers.Serializer):
-    resume = StrictCharField(max_length=256)
+class V1LoginInput(LoginInput):
+    """The 0.1 login's body (user, username or email, and password), or `resume` alone."""
+
+    # Validated by LoginInput itself (below), so refused in DRF's words as the 0.1 login is;
+    # declared again only to tell the schema that a resume needs no password.
+    password = StrictCharField(
+        max_length=1024,
+        trim_whitespace=False,
+        required=False,
+        help_text="Required, unless resume is given.",
+    )
+    resume = StrictCharField(
+        max_length=256,
+        required=False,
+        help_text="A login token one holds: when given, the others are ignored.",
+    )
+
+    class Meta:
+        ref_name = "V1Login"
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, Mapping) and "resume" in data:
+            try:
+                return {"resume": self.fields["resume"].run_validation(data["resume"])}
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"resume": exc.detail}) from None
+        login = LoginInput(data=data)
+        login.is_valid(raise_exception=True)
+        return dict(login.validated_data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return attrs  # LoginInput's own validate() ran above
 
 
 @extend_schema(
-    request=api.body(
-        "V1Login",
-        {
-            **LOGIN_FIELDS,
-            "resume": api.text("A login token one holds: when given, the others are ignored."),
-        },
-    ),
     responses={
         200: api.v1_success(
             "V1LoginAnswer",
@@ -89,16 +114,17 @@ class LoginView(V1View):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    Input = V1LoginInput
 
     def post(self, request: Request) -> Response:
-        if isinstance(request.data, Mapping) and "resume" in request.data:
-            resume = ResumeInput(data=request.data)
-            resume.is_valid(raise_exception=True)
-            secret = resume.validated_data["resume"]
+        # Validated here, not by parse(): its refusals are DRF's ("password: This field is
+        # required."), as the 0.1 login's, and a body that is not an object is one too.
+        given = self.Input(data=request.data)
+        given.is_valid(raise_exception=True)
+        if "resume" in given.validated_data:
+            secret = given.validated_data["resume"]
             user = resume_login(secret=secret)
         else:
-            given = LoginInput(data=request.data)
-            given.is_valid(raise_exception=True)
             user, secret = log_in(
                 identifier=given.validated_data["identifier"],
                 kind=given.validated_data["kind"],
@@ -149,117 +175,28 @@ class MeView(V1View):
 # --- users.* -------------------------------------------------------------------------------------
 # Rocket.Chat checks these endpoints' parameters against JSON schemas (ajv, coercing types) and
 # refuses a bad request with ajv's words: "must have required property 'userId'", "must be
-# string" [invalid-params]. The helpers below answer the same; `detailed_error` names the field.
-
-
-def bad_param(message: str, field: str) -> ApiError:
-    return v1_error(message, "invalid-params", detailed_error=f"{field}: {message}")
-
-
-def required(params: Mapping[str, Any], name: str, *, where: str = "") -> Any:
-    if params.get(name) is None:
-        raise bad_param(f"must have required property '{name}'", where + name)
-    return params[name]
-
-
-def text(params: Mapping[str, Any], name: str, *, where: str = "") -> str | None:
-    """A string parameter, None when absent. NUL characters, which PostgreSQL cannot store and
-    no name or address holds, are refused."""
-    value = params.get(name)
-    if value is not None and not isinstance(value, str):
-        raise bad_param("must be string", where + name)
-    if value is not None and "\x00" in value:
-        raise bad_param("must not contain NUL characters", where + name)
-    return value
-
-
-def required_text(params: Mapping[str, Any], name: str) -> str:
-    required(params, name)
-    return text(params, name) or ""
-
-
-def boolean(params: Mapping[str, Any], name: str, *, where: str = "") -> bool | None:
-    """true or false: JSON's, or the text a form or query string carries. None when absent."""
-    value = params.get(name)
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in {"true", "1", "false", "0"}:
-        return value.lower() in {"true", "1"}
-    raise bad_param("must be boolean", where + name)
-
-
-def strings(params: Mapping[str, Any], name: str, *, where: str = "") -> list[str] | None:
-    """A list of strings: JSON's, a form's repeated keys (`roles=a&roles=b`, `roles[]=a`) or a
-    JSON list in one form field. None when absent."""
-    value: Any = params.get(name)
-    if isinstance(params, QueryDict):
-        values = params.getlist(name) or params.getlist(f"{name}[]")
-        value = values or None
-        if len(values) == 1 and values[0].lstrip().startswith("["):
-            value = parsed_json(values[0])
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        raise bad_param("must be array", where + name)
-    if not all(isinstance(item, str) and "\x00" not in item for item in value):
-        raise bad_param("must be string", f"{where}{name}[]")
-    return value
-
-
-def required_object(params: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    """A JSON object, or (from a form) the same object as JSON text."""
-    value = required(params, name)
-    if isinstance(value, str):
-        value = parsed_json(value)
-    if not isinstance(value, Mapping):
-        raise bad_param("must be object", name)
-    return value
-
-
-def parsed_json(raw: str) -> Any:
-    return json_from_form(raw)  # not JSON: refused by the type check that follows
+# string" [invalid-params]. Their Inputs' fields are made with `ajv=True` (chat_project.http.v1).
 
 
 ONE_USER = api.v1_success("OneUser", {"user": api.User()})
-
-
-class UserLookupInput(V1Input):
-    """Who a call names: `userId`, `username` or `user` (accounts.selectors.user_from_params)."""
-
-    userId = Text()
-    username = Text()
-    user = Text()
-
-    class Meta:
-        ref_name = "UserLookup"
 
 
 def status_of(user: User) -> str:
     return presence.statuses([user.pk])[user.pk]
 
 
-def is_caller(params: Mapping[str, Any], user: User) -> bool:
-    """Rocket.Chat's isUserFromParams: no userId/username/user given, or the caller's own."""
-    user_id, username = params.get("userId"), params.get("username") or params.get("user")
+def is_caller(given: Mapping[str, Any], user: User) -> bool:
+    """Rocket.Chat's isUserFromParams: no userId/username/user given (UserLookup's fields), or
+    the caller's own."""
+    user_id, username = given["userId"], given["username"] or given["user"]
     if not user_id and not username:
         return True
     return user_id == user.pk or (
-        isinstance(username, str) and username.lower() == user.username.lower()
+        username is not None and username.lower() == user.username.lower()
     )
 
 
-@extend_schema(
-    request=api.body(
-        "UsersRegister",
-        {
-            "username": api.text(required=True),
-            "email": api.text(required=True),
-            "pass": api.text(required=True),
-            "name": api.text(),
-        },
-    ),
-    responses=ONE_USER,
-)
+@extend_schema(responses=ONE_USER)
 class UsersRegisterView(V1View):
     """POST /api/v1/users.register {username, email, pass, name}: signing oneself up (unless
     REGISTRATION_ENABLED is off). Answers `{"user": {...}}` in full."""
@@ -267,64 +204,65 @@ class UsersRegisterView(V1View):
     authentication_classes = []
     permission_classes = [AllowAny]
 
+    class Input(V1Input):
+        username = Text(required=True, ajv=True)
+        email = Text(required=True, ajv=True)
+        locals()["pass"] = Text(required=True, ajv=True)  # a Python keyword
+        name = Text(ajv=True)
+
+        class Meta:
+            ref_name = "UsersRegister"
+
     def post(self, request: Request) -> Response:
         # Anonymous by design; credentials that work mean a signed-in user (bad ones are ignored,
         # as Rocket.Chat ignores them here).
         if authenticate_http_request(request._request, quiet=True) is not None:
             raise v1_failure("Logged in users can not register again.")
-        params = self.params()
+        given = self.parse()
         user = register_user(
-            username=required_text(params, "username"),
-            email=required_text(params, "email"),
-            password=required_text(params, "pass"),
-            name=text(params, "name") or "",
+            username=given["username"],
+            email=given["email"],
+            password=given["pass"],
+            name=given["name"] or "",
         )
         return ok({"user": user_json(find_user(user_id=user.pk) or user, full=True)})
 
 
-@extend_schema(
-    request=api.body(
-        "UsersCreate",
-        {
-            "email": api.text(required=True),
-            "name": api.text(required=True),
-            "password": api.text(required=True),
-            "username": api.text(required=True),
-            "roles": serializers.ListField(
-                child=api.text(blank=True), required=False, allow_null=True
-            ),
-            "active": api.flag(),
-            "joinDefaultChannels": api.flag(),
-            "verified": api.flag(),
-        },
-    ),
-    responses=ONE_USER,
-)
+@extend_schema(responses=ONE_USER)
 class UsersCreateView(V1View):
     """POST /api/v1/users.create {email, name, password, username, roles?, active?,
     joinDefaultChannels? (true), verified?}: needs create-user. Answers `{"user": {...}}`."""
 
     permission_classes = [requires("create-user")]
 
+    class Input(V1Input):
+        email = Text(required=True, ajv=True)
+        name = Text(required=True, ajv=True)
+        password = Text(required=True, ajv=True)
+        username = Text(required=True, ajv=True)
+        verified = Flag("Checked, but not kept: addresses are not verified here.", ajv=True)
+        roles = Strings()
+        active = Flag(ajv=True)
+        joinDefaultChannels = Flag(ajv=True)
+
+        class Meta:
+            ref_name = "UsersCreate"
+
     def post(self, request: Request) -> Response:
-        params = self.params()
-        email, name = required_text(params, "email"), required_text(params, "name")
-        password, username = required_text(params, "password"), required_text(params, "username")
-        boolean(params, "verified")  # checked, but not kept: addresses are not verified here
+        given = self.parse()
         user = add_user(
-            username=username,
-            email=email,
-            password=password,
-            name=name,
-            roles=strings(params, "roles"),
-            active=boolean(params, "active") is not False,
-            join_default_channels=boolean(params, "joinDefaultChannels") is not False,
+            username=given["username"],
+            email=given["email"],
+            password=given["password"],
+            name=given["name"],
+            roles=given["roles"],
+            active=given["active"] is not False,
+            join_default_channels=given["joinDefaultChannels"] is not False,
         )
         return ok({"user": user_json(find_user(user_id=user.pk) or user, full=True)})
 
 
 @extend_schema(
-    parameters=[api.query("userId"), api.query("username")],
     responses=api.v1_success(
         "UsersInfo",
         {"user": api.shape("UserInfo", {**api.User().get_fields(), "canViewAllInfo": api.flag()})},
@@ -334,9 +272,13 @@ class UsersInfoView(V1View):
     """GET /api/v1/users.info?userId=… or ?username=…: emails, roles and dates only for oneself
     or with view-full-other-user-info."""
 
+    class Input(V1Input):
+        userId = Text(ajv=True)
+        username = Text(ajv=True)
+
     def get(self, request: Request) -> Response:
-        params = self.params()
-        user_id, username = text(params, "userId"), text(params, "username")
+        given = self.parse()
+        user_id, username = given["userId"], given["username"]
         if not user_id and not username:
             raise v1_failure("Invalid search query.")
         user = find_user(user_id=user_id, username=username)
@@ -384,49 +326,51 @@ class UsersListView(V1View):
         return ok({"users": items, "count": len(items), "offset": page.offset, "total": total})
 
 
-@extend_schema(
-    request=api.body(
-        "UsersUpdate",
-        {
-            "userId": api.text(required=True),
-            "data": api.shape(
-                "UsersUpdateData",
-                {
-                    "name": api.text(),
-                    "username": api.text(),
-                    "email": api.text(),
-                    "password": api.text(),
-                    "currentPassword": api.text(),
-                    "active": api.flag(),
-                    "roles": serializers.ListField(
-                        child=api.text(blank=True), required=False, allow_null=True
-                    ),
-                },
-            ),
-        },
-    ),
-    responses=ONE_USER,
-)
+class UserChanges(V1Input):
+    """users.update's `data`."""
+
+    name = Text(ajv=True)
+    username = Text(ajv=True)
+    email = Text(ajv=True)
+    password = Text(ajv=True)
+    currentPassword = Text(ajv=True)
+    active = Flag(ajv=True)
+    roles = Strings()
+
+    class Meta:
+        ref_name = "UsersUpdateData"
+
+
+@extend_schema(responses=ONE_USER)
 class UsersUpdateView(V1View):
     """POST /api/v1/users.update {userId, data: {name, username, email, password, active,
     roles}}: one's own name, username, email and password; anything else, or anyone else's,
     needs edit-other-user-info. Answers `{"user": {...}}`."""
 
+    class Input(V1Input):
+        userId = Text(required=True, ajv=True)
+        # The metaclass takes declared fields out of the class: Serializer.data stays DRF's.
+        data = JsonObject(  # type: ignore[assignment]
+            UserChanges, "From a form, the object as JSON.", required=True, ajv=True
+        )
+
+        class Meta:
+            ref_name = "UsersUpdate"
+
     def post(self, request: Request) -> Response:
-        params = self.params()
-        user_id = required_text(params, "userId")
-        data = required_object(params, "data")
+        given = self.parse()
+        data = given["data"]
         user = update_user(
             by=user_of(request),
-            user_id=user_id,
+            user_id=given["userId"],
             keep_token=cast(LoginToken, request.auth),
-            name=text(data, "name", where="data."),
-            username=text(data, "username", where="data."),
-            email=text(data, "email", where="data."),
-            password=text(data, "password", where="data."),
-            current_password=text(data, "currentPassword", where="data."),
-            active=boolean(data, "active", where="data."),
-            roles=strings(data, "roles", where="data."),
+            name=data["name"],
+            username=data["username"],
+            email=data["email"],
+            password=data["password"],
+            current_password=data["currentPassword"],
+            active=data["active"],
+            roles=data["roles"],
         )
         full = may_view_full_user_info(viewer=user_of(request), user=user)
         return ok({"user": user_json(user, full=full, status=status_of(user))})
@@ -438,7 +382,7 @@ class UsersDeleteView(V1View):
     without an author."""
 
     permission_classes = [requires("delete-user")]
-    Input = UserLookupInput
+    Input = UserLookup
 
     def post(self, request: Request) -> Response:
         delete_user(user=user_from_params(self.parse()))
@@ -446,10 +390,6 @@ class UsersDeleteView(V1View):
 
 
 @extend_schema(
-    request=api.body(
-        "UsersSetActiveStatus",
-        {"userId": api.text(required=True), "activeStatus": api.flag(required=True)},
-    ),
     responses=api.v1_success(
         "UserActiveStatus",
         {"user": api.shape("ActiveStatus", {"_id": api.text(), "active": api.flag()})},
@@ -462,12 +402,16 @@ class UsersSetActiveStatusView(V1View):
 
     permission_classes = [requires("edit-other-user-info")]
 
+    class Input(V1Input):
+        userId = Text(required=True, ajv=True)
+        activeStatus = Flag(required=True, ajv=True)
+
+        class Meta:
+            ref_name = "UsersSetActiveStatus"
+
     def post(self, request: Request) -> Response:
-        params = self.params()
-        user_id = required_text(params, "userId")
-        required(params, "activeStatus")
-        active = boolean(params, "activeStatus")
-        user = set_user_active_status(user_id=user_id, active=bool(active))
+        given = self.parse()
+        user = set_user_active_status(user_id=given["userId"], active=given["activeStatus"])
         return ok({"user": active_status_json(user)})
 
 
@@ -478,7 +422,7 @@ class UsersCreateTokenView(V1View):
     """POST /api/v1/users.createToken {userId | username}: a new login token for oneself, or
     for anyone with user-generate-access-token. Answers `{"data": {userId, authToken}}`."""
 
-    Input = UserLookupInput
+    Input = UserLookup
 
     def post(self, request: Request) -> Response:
         user = user_from_params(self.parse())
@@ -492,7 +436,6 @@ PRESENCE_CHANGES_MINUTES = 10  # users.presence?from= older than this answers th
 
 
 @extend_schema(
-    parameters=[api.query("userId"), api.query("username")],
     responses=api.v1_success(
         "UserPresence",
         {"presence": api.text(), "connectionStatus": api.text(), "lastLogin": api.text()},
@@ -502,15 +445,17 @@ class UsersGetPresenceView(V1View):
     """GET /api/v1/users.getPresence?userId=… or ?username=…: `{presence}` (online, away, busy
     or offline); one's own (no parameter) adds `connectionStatus` and `lastLogin`."""
 
+    Input = UserLookup
+
     def get(self, request: Request) -> Response:
-        params, viewer = self.params(), user_of(request)
-        if is_caller(params, viewer):
+        given, viewer = self.parse(), user_of(request)
+        if is_caller(given, viewer):
             own = presence.presence_of(viewer.pk)
             body = {"presence": own.status, "connectionStatus": own.connection}
             if viewer.last_login is not None:
                 body["lastLogin"] = iso_ms(viewer.last_login)
             return ok(body)
-        user = user_from_params(params)
+        user = user_from_params(given)
         return ok({"presence": presence.presence_of(user.pk).status})
 
 
@@ -529,10 +474,6 @@ PRESENCE_USER = api.shape(
 
 
 @extend_schema(
-    parameters=[
-        api.query("from", "An ISO date: the users whose status changed since (10 minutes at most)"),
-        api.query("ids", "User ids (repeated, or separated by commas): those not offline"),
-    ],
     responses=api.v1_success("UsersPresence", {"users": PRESENCE_USER, "full": api.flag()}),
 )
 class UsersPresenceView(V1View):
@@ -541,9 +482,15 @@ class UsersPresenceView(V1View):
     whose status changed since, offline ones included. Each as {_id, username, name, status,
     utcOffset, statusText?}."""
 
+    class Input(V1Input):
+        ids = Strings("User ids (repeated, or separated by commas): those not offline")
+        locals()["from"] = Text(  # a Python keyword
+            "An ISO date: the users whose status changed since (10 minutes at most)", ajv=True
+        )
+
     def get(self, request: Request) -> Response:
-        params = self.params()
-        ids, since = strings(params, "ids"), text(params, "from")
+        given = self.parse()
+        ids, since = given["ids"], given["from"]
         online = presence.not_offline()
         if ids is not None:
             wanted = {uid for item in ids for uid in item.split(",")}
@@ -589,31 +536,29 @@ def presence_users(found: Mapping[str, tuple[str, str]]) -> list[dict[str, Any]]
     return items
 
 
-@extend_schema(
-    request=api.body(
-        "UsersSetStatus",
-        {
-            "status": api.text("online, away, busy, or offline (to look invisible)"),
-            "message": api.text("The status text; an empty one clears it"),
-            "userId": api.text(),
-            "username": api.text(),
-        },
-    ),
-    responses=api.V1_DONE,
-)
+class StatusInput(V1Input):
+    status = Text("online, away, busy, or offline (to look invisible)", ajv=True)
+    message = Text("The status text; an empty one clears it", ajv=True)
+
+
+@extend_schema(responses=api.V1_DONE)
 class UsersSetStatusView(V1View):
     """POST /api/v1/users.setStatus {status?, message?}: one's chosen status and status text;
     someone else's (userId or username) needs edit-other-user-info. Sockets see the change."""
 
+    class Input(StatusInput, UserLookup):
+        class Meta:
+            ref_name = "UsersSetStatus"
+
     def post(self, request: Request) -> Response:
-        params, viewer = self.params(), user_of(request)
-        status, message = text(params, "status"), text(params, "message")
+        given, viewer = self.parse(), user_of(request)
+        status, message = given["status"], given["message"]
         if status is None and message is None:
-            raise bad_param("must have required property 'status'", "status")
-        if is_caller(params, viewer):
+            raise ajv_error("must have required property 'status'", "status")
+        if is_caller(given, viewer):
             user = viewer
         elif has_permission(viewer, "edit-other-user-info"):
-            user = user_from_params(params)
+            user = user_from_params(given)
         else:
             raise forbidden()
         presence.set_status(user_id=user.pk, status=status or None, text=message)

@@ -95,9 +95,9 @@ def build_info() -> dict[str, Any]:
 
 
 class LoginInput(serializers.Serializer):
-    user = StrictCharField(required=False, max_length=254)
-    username = StrictCharField(required=False, max_length=254)
-    email = StrictCharField(required=False, max_length=254)
+    user = StrictCharField(required=False, max_length=254, help_text="A username or email address.")
+    username = StrictCharField(required=False, max_length=254, help_text="Instead of user.")
+    email = StrictCharField(required=False, max_length=254, help_text="Instead of user.")
     password = StrictCharField(max_length=1024, trim_whitespace=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

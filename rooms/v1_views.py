@@ -30,6 +30,7 @@ from chat_project.http.v1 import (
     Param,
     Text,
     Time,
+    UserLookup,
     V1Input,
     V1View,
     forbidden,
@@ -86,11 +87,7 @@ class RoomInput(V1Input):
         ref_name = "RoomLookup"
 
 
-class RoomUserInput(RoomInput):
-    userId = Text()
-    username = Text()
-    user = Text()
-
+class RoomUserInput(RoomInput, UserLookup):
     class Meta:
         ref_name = "RoomUser"
 

@@ -1,6 +1,7 @@
 """What every /api/v1/ endpoint shares: Rocket.Chat v1's success bodies, its error texts, its
-parameters (pagination, sort, user lookup). Views subclass V1View and stay thin; the rules live
-in the apps' services, shared with the 0.1 API.
+parameters (pagination, sort, user lookup) and their refusals (in v1's words, or ajv's for the
+users.* endpoints that Rocket.Chat checks against a JSON schema). Views subclass V1View and stay
+thin; the rules live in the apps' services, shared with the 0.1 API.
 
 Rocket.Chat v1 answers most failures with 400 and an `error` text ending in the errorType in
 brackets ("... does not match any channel [error-room-not-found]"); a missing permission is a
@@ -18,6 +19,7 @@ from typing import Any, ClassVar, TypeVar, cast
 
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Model, QuerySet
+from django.http import QueryDict
 from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions as drf
@@ -242,6 +244,10 @@ def ok(body: Mapping[str, Any] | None = None) -> Response:
 # them and the OpenAPI schema documents them. The fields below read parameters as Rocket.Chat v1
 # does (an absent, null or empty one is None) and refuse them in its words: each field's `words`
 # give, by DRF's error code, the text that v1_error answers ("{name}" is the parameter's name).
+#
+# Some endpoints (users.*) Rocket.Chat checks against a JSON schema (ajv) instead: a field made
+# with `ajv=True` takes "" as a value (only absent or null is None) and is refused in ajv's words,
+# its `ajv_words` ("must be string" [invalid-params]), the parameter's path in `detailed_error`.
 
 
 Refusal = Callable[[str], ApiError]  # the error for a refused parameter, given its name
@@ -254,15 +260,23 @@ class Param(serializers.Field):
     (any other refusal)."""
 
     words: ClassVar[dict[str, str]] = {"required": 'The "{name}" parameter is required'}
+    ajv_words: ClassVar[dict[str, str]] = {"required": "must have required property '{name}'"}
     error_type: ClassVar[str] = "error-invalid-params"
     default_error_messages = {"invalid": "Not a valid value."}  # DRF's words; `words` are v1's
     blank_is_absent = True
 
     def __init__(
-        self, *, missing: Refusal | None = None, refused: Refusal | None = None, **kwargs: Any
+        self,
+        *,
+        missing: Refusal | None = None,
+        refused: Refusal | None = None,
+        ajv: bool = False,
+        **kwargs: Any,
     ) -> None:
-        self.missing, self.refused = missing, refused
+        self.missing, self.refused, self.ajv = missing, refused, ajv
         super().__init__(**{"required": False, **kwargs})
+        if ajv:
+            self.blank_is_absent = False
 
     def get_value(self, dictionary: Mapping[str, Any]) -> Any:
         return dictionary.get(cast(str, self.field_name), empty)
@@ -286,6 +300,11 @@ class Text(Param, StrictCharField):
         "invalid": 'The "{name}" parameter must be a string',
         "null_characters_not_allowed": 'The "{name}" parameter must not contain NUL',
     }
+    ajv_words = {
+        **Param.ajv_words,
+        "invalid": "must be string",
+        "null_characters_not_allowed": "must not contain NUL characters",
+    }
 
     def __init__(
         self,
@@ -296,12 +315,15 @@ class Text(Param, StrictCharField):
         refused: Refusal | None = None,
         blank: bool = False,
         nul: bool = False,
+        ajv: bool = False,
     ) -> None:
+        blank = blank or ajv  # a JSON schema's string may be empty
         super().__init__(
             help_text=help_text,
             required=required,
             missing=missing,
             refused=refused,
+            ajv=ajv,
             allow_blank=blank or not required,
             allow_null=not required,
             trim_whitespace=False,
@@ -323,6 +345,7 @@ class Flag(Param, serializers.BooleanField):
     carry; with `json_only`, JSON's alone (a value inside a JSON object)."""
 
     words = {**Param.words, "invalid": 'The "{name}" parameter must be true or false'}
+    ajv_words = {**Param.ajv_words, "invalid": "must be boolean"}
 
     def __init__(
         self,
@@ -331,12 +354,17 @@ class Flag(Param, serializers.BooleanField):
         required: bool = False,
         missing: Refusal | None = None,
         json_only: bool = False,
+        ajv: bool = False,
     ) -> None:
         super().__init__(
-            help_text=help_text, required=required, missing=missing, allow_null=not required
+            help_text=help_text,
+            required=required,
+            missing=missing,
+            ajv=ajv,
+            allow_null=not required,
         )
         self.json_only = json_only
-        self.blank_is_absent = not json_only
+        self.blank_is_absent = not (json_only or ajv)
 
     def to_internal_value(self, data: Any) -> bool:
         if isinstance(data, bool):
@@ -424,11 +452,41 @@ class JsonList(Param):
         return cast(list[Any], value)
 
 
+@extend_schema_field({"type": "array", "items": {"type": "string"}, "nullable": True})
+class Strings(Param):
+    """A list of strings: JSON's, a form's or query string's repeated key (`roles=a&roles=b`,
+    `roles[]=a`), or a JSON list in one form field. Only in ajv's words (users.*); a refused
+    item names the list's items (`roles[]`)."""
+
+    ajv_words = {**Param.ajv_words, "invalid": "must be array", "item": "must be string"}
+    default_error_messages = {"invalid": "Not a list.", "item": "Not a list of strings."}
+
+    def __init__(self, help_text: str = "", *, required: bool = False) -> None:
+        super().__init__(help_text=help_text, required=required, ajv=True)
+
+    def get_value(self, dictionary: Mapping[str, Any]) -> Any:
+        if not isinstance(dictionary, QueryDict):
+            return super().get_value(dictionary)
+        name = cast(str, self.field_name)
+        values = dictionary.getlist(name) or dictionary.getlist(f"{name}[]")
+        if len(values) == 1 and values[0].lstrip().startswith("["):
+            return json_from_form(values[0])
+        return values or empty
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if not isinstance(data, list):
+            self.fail("invalid")
+        if not all(isinstance(item, str) and "\x00" not in item for item in data):
+            self.fail("item")
+        return cast(list[str], data)
+
+
 class JsonObject(Param):
     """A JSON object (from a form, the same object as JSON text) whose fields `input_class`
     declares; a refused field is named "<this>.<field>"."""
 
     words = {**Param.words, "invalid": 'The "{name}" parameter must be an object'}
+    ajv_words = {**Param.ajv_words, "invalid": "must be object"}
 
     def __init__(
         self, input_class: type[serializers.Serializer], help_text: str = "", **kwargs: Any
@@ -467,6 +525,12 @@ class V1Input(serializers.Serializer):
         return cls._bound_fields
 
 
+def ajv_error(text: str, path: str) -> V1Error:
+    """A refusal in ajv's words: "must be string [invalid-params]", "data.name: must be string"
+    in `detailed_error`."""
+    return v1_error(text, "invalid-params", detailed_error=f"{path}: {text}")
+
+
 def parse_input(input_class: type[serializers.Serializer], params: Mapping[str, Any]) -> Any:
     """`params` validated by `input_class`; the first refusal in its field's v1 words (or, for a
     field that has none, DRF's ValidationError, which the envelope words "field: message")."""
@@ -489,6 +553,9 @@ def refusal(fields: Mapping[str, Any], errors: Mapping[str, Any], prefix: str = 
         return cast(ApiError, missing(prefix + name))
     if code != "required" and refused is not None:
         return cast(ApiError, refused(prefix + name))
+    if isinstance(field, Param) and field.ajv and code in field.ajv_words:
+        text = field.ajv_words[code].replace("{name}", name)
+        return ajv_error(text, prefix + name + ("[]" if code == "item" else ""))
     words: Mapping[str, str] = getattr(field, "words", {})
     if code in words:
         text = words[code].replace("{name}", prefix + name).replace("{detail}", str(detail))
@@ -534,18 +601,13 @@ def paginated(key: str, queryset: QuerySet[M], page: Page, shape: Callable[[M], 
     return ok({key: items, "count": len(items), "offset": page.offset, "total": total})
 
 
-# --- the hand parser the accounts' v1 views still use (accounts.selectors.user_from_params) ------
+# --- who a call names ----------------------------------------------------------------------------
 
 
-def text_param(params: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
-    """A string parameter; a missing required one, or one of another type, is a 400."""
-    value = params.get(name)
-    if value is None or value == "":
-        if required:
-            raise v1_error(f'The "{name}" parameter is required', "error-invalid-params")
-        return None
-    if not isinstance(value, str):
-        raise v1_error(f'The "{name}" parameter must be a string', "error-invalid-params")
-    if "\x00" in value:  # no database stores it, and no name or id holds one
-        raise v1_error(f'The "{name}" parameter must not contain NUL', "error-invalid-params")
-    return value
+class UserLookup(V1Input):
+    """Who a call names: `userId`, `username` or `user`, as Rocket.Chat's getUserFromParams
+    reads them (accounts.selectors.user_from_params); a view's Input adds these fields."""
+
+    userId = Text("The user's id (or give username).")
+    username = Text()
+    user = Text("username's other name.")
