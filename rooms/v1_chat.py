@@ -134,6 +134,25 @@ class NewMessage(V1Input):
 
 
 ONE_MESSAGE = api.v1_success("OneMessage", {"message": api.Message()})
+USUAL_POST = frozenset({"channel", "roomId", "text"})
+
+
+def usual_post(params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What PostMessageView.Input answers for the usual body, read directly: a JSON object of
+    strings, `channel` or `roomId` (without NUL) and `text`. None for any other body, which the
+    Input parses. The Input took about 180 Python calls, 60-130 us, of a ~1.2 ms send
+    (docs/performance.md, the structure change); tests/test_v1_chat_usual_post.py holds the two
+    to the same answers."""
+    if type(params) is not dict or not params.keys() <= USUAL_POST:
+        return None
+    if not all(type(value) is str for value in params.values()):
+        return None
+    channel, room_id = params.get("channel", ""), params.get("roomId", "")
+    if "\x00" in channel or "\x00" in room_id:
+        return None
+    given: dict[str, Any] = {"channel": channel or None, "roomId": room_id or None}
+    given["text"] = params.get("text")
+    return given | {"alias": None, "emoji": None, "avatar": None, "attachments": None}
 
 
 # --- views ---------------------------------------------------------------------------------------
@@ -165,7 +184,7 @@ class PostMessageView(V1View):
             ref_name = "PostMessage"
 
     def post(self, request: Request) -> Response:
-        user, given = user_of(request), self.parse()
+        user, given = user_of(request), usual_post(self.params()) or self.parse()
         channel = given["channel"] or given["roomId"]
         if not channel:
             raise v1_error(
