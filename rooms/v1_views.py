@@ -524,7 +524,7 @@ def text_setting(help_text: str) -> Text:
 class TextSettingView(RoomView):
     """setTopic, setDescription, setAnnouncement: answer the new text under its own key."""
 
-    param = "topic"
+    param: str  # the text's name, as the subclass's Input declares it
 
     def post(self, request: Request) -> Response:
         # Rocket.Chat tells an absent text (refused) from a null one (which clears it).

@@ -5,14 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chat_project.http.errors import (
-    ApiError,
-    DeletingInReadOnlyRoom,
-    NotAMember,
-    ReadOnlyRoom,
-    RoomArchived,
-    RoomNotFound,
-)
+from chat_project.http.errors import ApiError
 
 
 class MeteorError(Exception):
@@ -35,18 +28,11 @@ def own_words(exc: ApiError) -> tuple[str | int, str]:
 
 
 # The Meteor words (error, reason) for the shared services' errors, by type (a subclass not listed
-# takes its nearest listed base's). Rocket.Chat's clients read `error`, and ours is the REST
-# errorType: the refusals a client acts on are listed, each in the words it receives.
+# takes its nearest listed base's). Rocket.Chat's clients read `error`, which is our REST
+# errorType, and every refusal's words are Rocket.Chat's already (tests/test_refusal_words.py
+# pins each frame): an error whose words on the socket must differ gets an entry here.
 METEOR_WORDS: dict[type[ApiError], Callable[[ApiError], tuple[str | int, str]]] = {
     ApiError: own_words,
-    RoomNotFound: lambda exc: ("error-room-not-found", "Room not found."),
-    NotAMember: lambda exc: ("error-not-allowed", "You must join the room to post in it."),
-    ReadOnlyRoom: lambda exc: ("error-not-allowed", "This room is read-only."),
-    DeletingInReadOnlyRoom: lambda exc: (
-        "error-not-allowed",
-        "You can't delete messages because the room is readonly.",
-    ),
-    RoomArchived: lambda exc: ("error-room-archived", "Room is archived."),
 }
 
 
