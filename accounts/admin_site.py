@@ -18,7 +18,7 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
 
 from accounts.models import User
@@ -93,13 +93,13 @@ class GuardedAdminSite(admin.AdminSite):
 
     login_form = GuardedAdminLoginForm
 
-    def password_change(
+    # The stubs say TemplateResponse; Django's own answers a redirect too, once the form is valid.
+    def password_change(  # type: ignore[override]
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
+    ) -> HttpResponseBase:
         # AdminSite.password_change, with the guarded form (Django names its form inline).
         request.current_app = self.name
         return GuardedPasswordChangeView.as_view(
             success_url=reverse("admin:password_change_done", current_app=self.name),
             extra_context={**self.each_context(request), **(extra_context or {})},
         )(request)
-

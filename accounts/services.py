@@ -450,9 +450,7 @@ def update_user(
                 user=user, identifier=user.username, password=current_password, address=address
             )
         except LoginFailed:
-            raise InvalidParams(
-                "Invalid password", error_type="error-invalid-password"
-            ) from None
+            raise InvalidParams("Invalid password", error_type="error-invalid-password") from None
     if new_password is not None:
         check_password(new_password, user)
         user.set_password(new_password)
