@@ -1,11 +1,17 @@
 """Brute-force protection for logins, decided before any password is checked.
 
-Per address, at most LOGIN_RATE attempts (10 a minute). Per username (as typed, any case) and
-per address, failures are counted for LOGIN_BLOCK_SECONDS; past LOGIN_FAILURES_PER_USER (10)
-or LOGIN_FAILURES_PER_ADDRESS (50) logins are refused for LOGIN_BLOCK_SECONDS (5 minutes), as
-Rocket.Chat's defaults have it. Each attempt reserves its failure before the password is
-checked, so N+1 wrong passwords racing each other get at most N "wrong password" answers; a
-success gives the reservation back and clears the username's count.
+Every password check goes through it, whatever the door (0.1, v1, the websocket's `login`, the
+Django admin, users.update's current password): accounts.services.checked_password.
+
+Per address, at most LOGIN_RATE attempts (10 a minute). Per account and per address, failures
+are counted for LOGIN_BLOCK_SECONDS; past LOGIN_FAILURES_PER_USER (10) or
+LOGIN_FAILURES_PER_ADDRESS (50) logins are refused for LOGIN_BLOCK_SECONDS (5 minutes), as
+Rocket.Chat's defaults have it. An account is counted by its id, so its username and its e-mail
+(in any case) share one count; a name that matches no account is counted by itself (trimmed,
+any case), and is blocked after as many failures as an account would be, so the block does not
+tell which names exist. Each attempt reserves its failure before the password is checked, so
+N+1 wrong passwords racing each other get at most N "wrong password" answers; a success gives
+the reservation back and clears the account's count.
 
 The counters live in the shared cache. If it cannot be reached, logins are refused (503)
 rather than left unguarded. RATELIMIT_ENABLE=false switches this off with the other limits.
@@ -29,12 +35,15 @@ from chat_project.http.errors import (
 
 
 class LoginGuard:
-    def __init__(self, *, identifier: str, address: str) -> None:
-        # Hashed, so whatever a client types makes a tame cache key.
-        who = hashlib.sha256(identifier.strip().lower().encode()).hexdigest()
+    def __init__(self, *, account: str | None, identifier: str, address: str) -> None:
+        """`account`: the id of the user `identifier` names, or None when it names no one."""
+        if account is not None:
+            who = f"account:{account}"
+        else:  # hashed, so whatever a client types makes a tame cache key
+            who = "name:" + hashlib.sha256(identifier.strip().lower().encode()).hexdigest()
         self.address = address
         self.counters = [
-            ("user", f"login:failures:user:{who}", settings.LOGIN_FAILURES_PER_USER),
+            ("user", f"login:failures:{who}", settings.LOGIN_FAILURES_PER_USER),
             ("ip", f"login:failures:ip:{address}", settings.LOGIN_FAILURES_PER_ADDRESS),
         ]
 
@@ -55,7 +64,7 @@ class LoginGuard:
             raise LoginUnavailable() from None
 
     def succeeded(self) -> None:
-        """The password was right: the username starts afresh, the address gets its attempt back."""
+        """The password was right: the account starts afresh, the address gets its attempt back."""
         if not settings.RATELIMIT_ENABLE:
             return
         try:

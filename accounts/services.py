@@ -168,18 +168,12 @@ def check_unused(users: list[User]) -> None:
 def log_in(
     *, identifier: str, kind: str, password: str, address: str, digest: str | None = None
 ) -> tuple[User, str]:
-    """Checks the credentials and issues a new login token: (user, token secret).
-
-    `digest`, instead of the password, is its SHA-256 hex digest, as websocket clients send it.
-
-    First the brute-force guard (accounts.login_guard) may refuse the attempt outright, before
-    any hashing. Unknown user, wrong password and inactive user all raise the same LoginFailed,
-    after the same amount of hashing work, so neither the answer nor its timing tells them apart.
-    """
-    guard = LoginGuard(identifier=identifier, address=address)
-    guard.admit()
-    user = authenticated_user(identifier=identifier, kind=kind, password=password, digest=digest)
-    guard.succeeded()
+    """Checks the credentials (authenticate_with_password) and issues a new login token:
+    (user, token secret). `digest`, instead of the password, is its SHA-256 hex digest, as
+    websocket clients send it."""
+    user = authenticate_with_password(
+        identifier=identifier, kind=kind, password=password, digest=digest, address=address
+    )
     with transaction.atomic():
         purge_expired_login_tokens(user=user)
         secret = issue_login_token(user=user)
@@ -195,11 +189,38 @@ def resume_login(*, secret: str) -> User:
     return token.user
 
 
-def authenticated_user(
-    *, identifier: str, kind: str, password: str, digest: str | None = None
+def authenticate_with_password(
+    *, identifier: str, kind: str, password: str, address: str, digest: str | None = None
 ) -> User:
-    """The active user these credentials name (the password, or its digest). Raises LoginFailed."""
+    """The active user these credentials name: `identifier` read as `kind` (see
+    user_for_login) and the password (or its `digest`), from the client at `address`. Every
+    login by password goes through here: the API's, the websocket's and the Django admin's
+    (accounts.backends). Raises as checked_password does."""
     user = user_for_login(identifier, kind=kind)
+    return checked_password(
+        user=user, identifier=identifier, password=password, digest=digest, address=address
+    )
+
+
+def checked_password(
+    *,
+    user: User | None,
+    identifier: str,
+    password: str,
+    address: str,
+    digest: str | None = None,
+) -> User:
+    """`user`, if `password` (or its `digest`) is theirs and they are active: the one password
+    check, behind the login guard (accounts.login_guard), which counts the attempt for `user`'s
+    account, or for `identifier` when it named no one.
+
+    The guard may refuse the attempt outright, before any hashing: LoginBlockedForUser,
+    LoginBlockedForIp, RateLimited (429) or LoginUnavailable (503). Otherwise an unknown user, a
+    wrong password and an inactive user all raise the same LoginFailed after the same hashing
+    work, so neither the answer nor its timing tells them apart.
+    """
+    guard = LoginGuard(account=user.pk if user else None, identifier=identifier, address=address)
+    guard.admit()
     if user is None or not user.has_usable_password():
         make_password(password)  # as slow as checking a real hash
         raise LoginFailed()
@@ -209,6 +230,7 @@ def authenticated_user(
         matches = user.check_password(password)  # upgrades an older hash on success
     if not matches or not user.is_active:
         raise LoginFailed()
+    guard.succeeded()
     return user
 
 
@@ -380,15 +402,18 @@ def update_user(
     current_password: str | None = None,
     active: bool | None = None,
     roles: list[str] | None = None,
+    address: str,
 ) -> User:
     """users.update: changes what is given (None leaves it as it is) of the user `user_id`.
 
     Anyone may change their own name, username, email and password; another user's, and
     changing anyone's roles or active flag, needs edit-other-user-info. Changing one's own
     password without that permission takes the current one (`currentPassword`), so that a
-    stolen token cannot lock the owner out. A new password ends the user's other logins: all of
-    them, or all but `keep_token` (the caller's own) when one changes one's own. Raises
-    Forbidden, or InvalidParams; nothing changes unless all is valid.
+    stolen token cannot lock the owner out; it is checked behind the login guard, as a login
+    from `address` is (checked_password), so that a stolen token cannot guess it either. A new
+    password ends the user's other logins: all of them, or all but `keep_token` (the caller's
+    own) when one changes one's own. Raises Forbidden, InvalidParams, or the guard's refusals
+    (429, 503); nothing changes unless all is valid.
     """
     may_edit_others = has_permission(by, "edit-other-user-info")
     if user_id != by.pk and not may_edit_others:
@@ -420,8 +445,12 @@ def update_user(
                 "The current password is required to set a new one",
                 error_type="error-password-required",
             )
-        if not user.check_password(current_password):
-            raise InvalidParams("Invalid password", error_type="error-invalid-password")
+        try:
+            checked_password(
+                user=user, identifier=user.username, password=current_password, address=address
+            )
+        except LoginFailed:
+            raise InvalidParams("Invalid password", error_type="error-invalid-password") from None
     if new_password is not None:
         check_password(new_password, user)
         user.set_password(new_password)

@@ -371,6 +371,7 @@ class UsersUpdateView(V1View):
             current_password=data["currentPassword"],
             active=data["active"],
             roles=data["roles"],
+            address=client_address(request._request),
         )
         full = may_view_full_user_info(viewer=user_of(request), user=user)
         return ok({"user": user_json(user, full=full, status=status_of(user))})

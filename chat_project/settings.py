@@ -306,7 +306,7 @@ ACCESS_CACHE_KEY = "chat:access-generation:" + str(_database["NAME"]).rsplit("/"
 # --- Django --------------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.GuardedAdminConfig",  # django.contrib.admin, its logins behind the login guard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -368,6 +368,9 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
+# The only backend: Django's own logins (the admin's) check passwords through the API's login
+# guard. Django's ModelBackend, checking them unguarded, is left out.
+AUTHENTICATION_BACKENDS = ["accounts.backends.GuardedPasswordBackend"]
 PASSWORD_HASHERS = [
     "accounts.hashers.RocketChatArgon2PasswordHasher",
     # Hashes in these formats still verify and are upgraded on the next login.

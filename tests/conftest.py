@@ -25,6 +25,23 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
+def hashing(monkeypatch) -> list[int]:
+    """How many times a password was hashed or checked (one entry each)."""
+    from tests.hashers import FastRocketChatArgon2PasswordHasher
+
+    calls: list[int] = []
+    for method in ("encode", "verify"):
+        original = getattr(FastRocketChatArgon2PasswordHasher, method)
+
+        def spy(self, *args, _original=original):
+            calls.append(1)
+            return _original(self, *args)
+
+        monkeypatch.setattr(FastRocketChatArgon2PasswordHasher, method, spy)
+    return calls
+
+
+@pytest.fixture
 def api() -> APIClient:
     return APIClient()
 

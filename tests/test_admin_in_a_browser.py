@@ -1,6 +1,7 @@
 """The admin as an administrator uses it: a real headless Chromium creates a role, grants it
 bulk-create-c and create-c with the two-pane selector, gives it to a plain user, and the API
-honours it; revoking it in the same way takes the right away again.
+honours it; revoking it in the same way takes the right away again. And a user the login guard
+has blocked stays out of the admin, even with the right password.
 
 Needs Debian's chromium and chromium-driver (.ci/run installs them); skipped, saying so, without.
 """
@@ -84,8 +85,15 @@ def save(driver):
 
 
 def log_in(driver, base_url, username, password):
-    """Signs in on the admin's login page and waits for the page the browser lands on: a click
-    returns before the navigation it starts has finished, so reading the title at once races it."""
+    """Signs in on the admin's login page; fails the test unless the admin's index shows."""
+    errors = try_to_log_in(driver, base_url, username, password)
+    assert not errors, errors
+
+
+def try_to_log_in(driver, base_url, username, password):
+    """Submits the admin's login page and waits for the page the browser lands on (a click
+    returns before the navigation it starts has finished, so reading the title at once races
+    it): the error notes it shows, none once signed in."""
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.wait import WebDriverWait
 
@@ -100,9 +108,10 @@ def log_in(driver, base_url, username, password):
             )
         )
     except TimeoutException:
-        pytest.fail(f"no admin index after signing in: {driver.title!r} at {driver.current_url}")
-    errors = [e.text for e in driver.find_elements("css selector", ".errornote")]
-    assert not errors, errors
+        pytest.fail(
+            f"neither the admin index nor an error: {driver.title!r} at {driver.current_url}"
+        )
+    return [e.text for e in driver.find_elements("css selector", ".errornote")]
 
 
 def create_rooms(base_url, headers, name):
@@ -142,3 +151,25 @@ def test_a_role_granted_and_revoked_in_the_admin_rules_the_api(live_server, brow
     save(browser)
 
     assert create_rooms(live_server.url, headers, "revoked") == 403
+
+
+def test_a_user_the_login_guard_blocked_stays_out_of_the_admin(live_server, browser, settings):
+    settings.RATELIMIT_ENABLE = True  # the guard, which the other tests leave off
+    settings.LOGIN_FAILURES_PER_USER = 3
+    UserFactory(username="root", email="root@example.com", is_superuser=True, is_staff=True)
+    wrong = (
+        "Please enter the correct username and password for a staff account. Note that both "
+        "fields may be case-sensitive."
+    )
+
+    failures = [
+        try_to_log_in(browser, live_server.url, name, "wrong")
+        for name in ("root", "ROOT@example.com", "root")
+    ]
+    blocked = try_to_log_in(browser, live_server.url, "root", "correct horse battery staple")
+
+    assert failures == [[wrong]] * 3
+    assert blocked == ["Too many failed logins for this user. Try again later."]
+    browser.get(f"{live_server.url}/admin/")
+    assert "Site administration" not in browser.title
+    assert browser.current_url.startswith(f"{live_server.url}/admin/login/")
