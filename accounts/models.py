@@ -132,6 +132,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     # What a save ends. Whoever saves a user (a service, the Django admin's forms,
     # `manage.py changepassword`, a script), the save is followed by the revocation of the
     # logins it ends (accounts.tokens.end_logins_after_save, a post_save receiver).
+    _password: str | None  # Django's: the raw password set_password was given, until saved
     _login_kept: int | None = None
     _password_taken_away = False
 

@@ -11,8 +11,10 @@ a user saved with a new password, without one, or inactive loses their tokens
 (end_logins_after_save), and every deleted token, however it went (one, a queryset, a cascade),
 has its sockets closed on every process once the deletion commits (close_sockets_of_deleted).
 Writes that skip Django's signals (a queryset's update(), raw SQL) are refused at once all the
-same: the tokens are checked against their user on each request and each realtime call, and
-the sockets still open are found by the realtime login check (accounts.realtime).
+same, as the tokens are checked against their user on each request and each realtime call; the
+sockets still open then are found within REALTIME_LOGIN_RECHECK_SECONDS (live_logins, asked by
+accounts.realtime for every signed-in socket of a process), as are those whose revocation was
+published while Redis was away.
 """
 
 from __future__ import annotations
@@ -125,6 +127,19 @@ def user_of_live_login(token_id: int) -> User | None:
         .first()
     )
     return None if token is None else token.user
+
+
+def live_logins(token_ids: list[int]) -> set[int]:
+    """Which of these tokens are unexpired and belong to active users (the realtime recheck of
+    every signed-in socket of a process: one query per thousand)."""
+    now, live = timezone.now(), set[int]()
+    for start in range(0, len(token_ids), 1000):
+        live.update(
+            LoginToken.objects.filter(
+                pk__in=token_ids[start : start + 1000], expires_at__gt=now, user__is_active=True
+            ).values_list("pk", flat=True)
+        )
+    return live
 
 
 def revoke_login_token(*, token_id: int, origin: str | None = None) -> None:

@@ -18,7 +18,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.models import LoginToken
+from accounts.models import LoginToken, User
 from accounts.tokens import issue_login_token, token_digest
 from rooms.models import Room
 from tests.conftest import PASSWORD
@@ -273,6 +273,22 @@ def test_a_listening_socket_closes_by_itself_when_its_token_expires(api, bob, ge
 
     assert run(scenario()) == 4001
     assert status(api, bob, token) == 401
+
+
+def test_a_deactivation_behind_djangos_back_still_closes_a_listening_socket(settings, bob, general):
+    """A queryset's update() sends no signal: the process's recheck of its logins finds it."""
+    settings.REALTIME_LOGIN_RECHECK_SECONDS = 1
+    token = issue_login_token(user=bob)
+
+    async def scenario():
+        async with DDPClient() as ddp:
+            await ddp.login_resume(token)
+            await ddp.sub("stream-room-messages", "GENERAL")
+            await ddp.nothing_more(1.5)  # the recheck has run: the login holds
+            await in_thread(lambda: User.objects.filter(pk=bob.pk).update(is_active=False))
+            return await close_code(ddp, timeout=10)
+
+    assert run(scenario()) == 4001
 
 
 def test_the_apis_deactivation_tells_the_sockets_once(api, bob):
