@@ -129,6 +129,43 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.username
 
+    # What a save ends. Whoever saves a user (a service, the Django admin's forms,
+    # `manage.py changepassword`, a script), the save is followed by the revocation of the
+    # logins it ends (accounts.tokens.end_logins_after_save, a post_save receiver).
+    _password: str | None  # Django's: the raw password set_password was given, until saved
+    _login_kept: int | None = None
+    _password_taken_away = False
+
+    def set_password(self, raw_password: str | None, *, keeping_login: int | None = None) -> None:
+        """A new password, which ends the user's logins once saved: every one of them, or all
+        but `keeping_login` (a token id: the caller's own, when one changes one's own)."""
+        super().set_password(raw_password)
+        self._login_kept = keeping_login
+
+    def set_unusable_password(self) -> None:
+        """No password any more (the admin's "disable password-based authentication"): ends
+        every login once saved, as a new password does."""
+        super().set_unusable_password()
+        self._password_taken_away = True
+        self._login_kept = None
+
+    def logins_ended_by_save(self, update_fields: frozenset[str] | None) -> tuple[bool, int | None]:
+        """Whether the save just made ends this user's logins, and which one it keeps if any;
+        from then on, the next save ends none unless a password is set again.
+
+        A save ends them when it stores a new password (set_password since the last save; not
+        the hash upgrade check_password makes on a login, which Django does not count as a
+        change either), takes the password away, or stores the user inactive (an inactive
+        user's tokens are deleted, so that ticking Active again revives none of them)."""
+        new_password = self._password is not None or self._password_taken_away
+        kept = self._login_kept
+        self._login_kept, self._password_taken_away = None, False
+        if (update_fields is None or "is_active" in update_fields) and not self.is_active:
+            return True, None
+        if (update_fields is None or "password" in update_fields) and new_password:
+            return True, kept
+        return False, None
+
 
 class LoginToken(models.Model):
     """One login: a device, a script or a bot. Only the SHA-256 digest of the secret is kept,
@@ -150,6 +187,10 @@ class LoginToken(models.Model):
         harmless_columns=frozenset({"last_used_at"}),
         harmless_inserts=True,
     )
+
+    # The websocket that ended this login itself (its logout): it stays up, signed out, while
+    # every other socket of the login is closed (accounts.tokens.revoke_login_token).
+    ended_by: str | None = None
 
     class Meta:
         ordering = ["-created_at"]

@@ -8,14 +8,19 @@ accounts.presence), so the login guard, the tokens and their revocation are the 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
 
 from accounts import presence
 from accounts.services import log_in, log_out
-from accounts.tokens import issued_token, user_of_live_login, verify_login_token
+from accounts.tokens import issued_token, live_logins, user_of_live_login, verify_login_token
 from chat_project.http.errors import LoginFailed
-from chat_project.realtime import errors, methods, streams
+from chat_project.realtime import errors, methods, streams, sync
 from chat_project.realtime.ejson import date
 from chat_project.realtime.errors import MeteorError
 from chat_project.realtime.events import NOTIFY_LOGGED, NOTIFY_USER, USER_PRESENCE
@@ -23,6 +28,11 @@ from chat_project.realtime.hub import attach_to_every_hub
 from chat_project.realtime.methods import Call
 from chat_project.realtime.params import param
 from chat_project.realtime.streams import Grant, refuse, signed_in
+
+if TYPE_CHECKING:
+    from chat_project.realtime.hub import Hub
+
+logger = logging.getLogger(__name__)
 
 # --- login ----------------------------------------------------------------------------------
 
@@ -182,11 +192,46 @@ def notify_logged(call: Call, event_name: str) -> Grant:
     return Grant()
 
 
+# --- logins ended behind the signals' back ---------------------------------------------------
+
+
+async def recheck_logins(hub: Hub) -> None:
+    """Every REALTIME_LOGIN_RECHECK_SECONDS, closes (4001) this process's sockets whose login
+    ended without an event: a user deactivated by a queryset's update() or raw SQL, a token
+    deleted by hand, a revocation published while Redis was away. Revocations through Django
+    close them at once (accounts.tokens); expiry, within the heartbeat's step (ddp)."""
+    while True:
+        await asyncio.sleep(settings.REALTIME_LOGIN_RECHECK_SECONDS)
+        logins = [
+            (conn, conn.token_id)
+            for conns in hub.by_user.values()
+            for conn in conns
+            if conn.token_id is not None
+        ]
+        if not logins:
+            continue
+        try:
+            live = await sync.run(live_logins, [token_id for _, token_id in logins])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database away: try again next time
+            logger.warning("realtime: logins not rechecked: %s", exc)
+            continue
+        for conn, token_id in logins:
+            if conn.token_id == token_id and token_id not in live:
+                conn.end_login()
+
+
+def watch_logins(hub: Hub) -> None:
+    hub.jobs.append(partial(recheck_logins, hub))
+
+
 def register() -> None:
     """Adds the accounts app's methods, streams, login check and presence tracker to the
     realtime transport (AccountsConfig.ready())."""
     methods.check_logins_with(user_of_live_login)
     attach_to_every_hub(presence.attach)
+    attach_to_every_hub(watch_logins)
     methods.register("login", login, login=False)
     methods.register("logout", logout, login=False)
     methods.register("setUserStatus", set_user_status)

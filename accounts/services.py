@@ -453,7 +453,8 @@ def update_user(
             raise InvalidParams("Invalid password", error_type="error-invalid-password") from None
     if new_password is not None:
         check_password(new_password, user)
-        user.set_password(new_password)
+        # Once saved, it ends the user's other logins (accounts.tokens.end_logins_after_save).
+        user.set_password(new_password, keeping_login=keep_token.pk if keep_token else None)
         fields.append("password")
     try:
         user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
@@ -482,13 +483,6 @@ def update_user(
                             error_type="error-action-not-allowed",
                         )
                 user.roles.set(new_roles)
-            if new_password is not None:
-                other_logins = LoginToken.objects.filter(user=user)
-                if keep_token is not None:
-                    other_logins = other_logins.exclude(pk=keep_token.pk)
-                ended = list(other_logins.values_list("pk", flat=True))
-                other_logins.delete()
-                realtime.logins_ended(token_ids=ended)
             if active is not None and active_change:
                 change_active_status(user=user, active=active)
     except IntegrityError:  # a request racing this one took the name or the email
@@ -526,8 +520,7 @@ def change_active_status(*, user: User, active: bool) -> None:
                 "Leaving the app without an active admin is not allowed",
                 error_type="error-action-not-allowed",
             )
-        LoginToken.objects.filter(user=user).delete()
-        realtime.logins_ended(user_ids=[user.pk])
+    # Saved inactive, the user loses every token (accounts.tokens.end_logins_after_save).
     user.is_active = active
     user.save(update_fields=["is_active", "updated_at"])
 
@@ -545,9 +538,7 @@ def delete_user(*, user: User) -> None:
                 "Leaving the app without admins is not allowed",
                 error_type="error-action-not-allowed",
             )
-        user_id = user.pk
-        user.delete()
-        realtime.logins_ended(user_ids=[user_id])
+        user.delete()  # with their tokens, whose sockets close (accounts.tokens)
 
 
 def issue_token_for(*, by: User, user: User) -> str:

@@ -3,6 +3,18 @@
 A token is 43 characters of URL-safe base64 (256 random bits), shown to the client once. The
 database keeps only its SHA-256 digest, which is enough to find it again: a secret this long
 needs no salt or slow hash, and a digest lookup leaks nothing useful through timing.
+
+Revocation happens on the models, whoever writes them: Django's own doors (the admin's forms
+and delete actions, `manage.py changepassword`, a cascade) save and delete rows without our
+services. So two receivers, connected in AccountsConfig.ready(), are the one place it happens:
+a user saved with a new password, without one, or inactive loses their tokens
+(end_logins_after_save), and every deleted token, however it went (one, a queryset, a cascade),
+has its sockets closed on every process once the deletion commits (close_sockets_of_deleted).
+Writes that skip Django's signals (a queryset's update(), raw SQL) are refused at once all the
+same, as the tokens are checked against their user on each request and each realtime call; the
+sockets still open then are found within REALTIME_LOGIN_RECHECK_SECONDS (live_logins, asked by
+accounts.realtime for every signed-in socket of a process), as are those whose revocation was
+published while Redis was away.
 """
 
 from __future__ import annotations
@@ -11,9 +23,12 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import LoginToken, User
@@ -114,11 +129,86 @@ def user_of_live_login(token_id: int) -> User | None:
     return None if token is None else token.user
 
 
+def live_logins(token_ids: list[int]) -> set[int]:
+    """Which of these tokens are unexpired and belong to active users (the realtime recheck of
+    every signed-in socket of a process: one query per thousand)."""
+    now, live = timezone.now(), set[int]()
+    for start in range(0, len(token_ids), 1000):
+        live.update(
+            LoginToken.objects.filter(
+                pk__in=token_ids[start : start + 1000], expires_at__gt=now, user__is_active=True
+            ).values_list("pk", flat=True)
+        )
+    return live
+
+
 def revoke_login_token(*, token_id: int, origin: str | None = None) -> None:
     """Ends this one login and its websockets, but for `origin`, the connection that logged
     itself out (it stays up, signed out); the user's other tokens keep working."""
-    LoginToken.objects.filter(pk=token_id).delete()
-    logins_ended(token_ids=[token_id], origin=origin)
+    # Deleted by its id, without reading it first: the deletion hands this very instance, and
+    # the socket it spares, to close_sockets_of_deleted.
+    token = LoginToken(pk=token_id)
+    token.ended_by = origin
+    token.delete()
+
+
+def end_logins_after_save(
+    sender: type[User], instance: User, created: bool, update_fields: Any, **kwargs: Any
+) -> None:
+    """User's post_save: a saved new password (or none any more) ends the user's logins, but
+    the one set_password was told to keep; a user saved inactive loses every token, so that
+    reactivating revives none. The deletion closes their sockets (close_sockets_of_deleted)."""
+    ends, kept = instance.logins_ended_by_save(
+        None if update_fields is None else frozenset(update_fields)
+    )
+    if created or not ends:
+        return
+    tokens = LoginToken.objects.filter(user=instance)
+    if kept is not None:
+        tokens = tokens.exclude(pk=kept)
+    tokens.delete()
+
+
+class EndedLogins:
+    """The logins one deletion ends. Django sends a post_delete for each row it deletes, all
+    from one transaction (the deletion's `origin`): they are told to the sockets in one event,
+    once it commits."""
+
+    def __init__(self, origin: Any, ended_by: str | None) -> None:
+        self.origin, self.ended_by = origin, ended_by
+        self.token_ids: list[int] = []
+        self.told = False
+
+    def tell(self) -> None:
+        if not self.told:
+            self.told = True
+            logins_ended(token_ids=self.token_ids, origin=self.ended_by)
+        if _deleting.batch is self:
+            _deleting.batch = None
+
+
+class _Deleting(threading.local):
+    batch: EndedLogins | None = None
+
+
+_deleting = _Deleting()
+
+
+def close_sockets_of_deleted(
+    sender: type[LoginToken], instance: LoginToken, using: str, origin: Any = None, **kwargs: Any
+) -> None:
+    """LoginToken's post_delete: once the deletion commits, the token's websockets are closed
+    (4001) on every process, but for the one that logged itself out (`ended_by`). An expired
+    token ends nothing: its sockets closed as it expired (the realtime heartbeat)."""
+    if instance.expires_at is not None and instance.expires_at <= timezone.now():
+        return
+    batch = _deleting.batch
+    if batch is None or batch.told or origin is None or batch.origin is not origin:
+        batch = _deleting.batch = EndedLogins(origin, instance.ended_by)
+    batch.token_ids.append(instance.pk)
+    # One callback per row, each telling the batch at most once: a rolled-back savepoint drops
+    # its own rows' callbacks and no other's.
+    transaction.on_commit(batch.tell, using=using, robust=True)
 
 
 def purge_expired_login_tokens(*, user: User | None = None) -> int:

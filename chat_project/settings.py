@@ -282,6 +282,10 @@ REALTIME_SOCKET_QUEUE = env_int("REALTIME_SOCKET_QUEUE", 1000, minimum=1)
 # Meteor's heartbeat: ping a client silent this long; close it if no pong follows in time.
 REALTIME_PING_SECONDS = env_int("REALTIME_PING_SECONDS", 25, minimum=1)
 REALTIME_PING_TIMEOUT = env_int("REALTIME_PING_TIMEOUT", 20, minimum=1)
+# Every this often each process asks, in one query, which of its sockets' logins still hold, and
+# closes the others: logins ended without an event (a queryset's update(), raw SQL, a revocation
+# published while Redis was away). Revocations through Django close sockets at once.
+REALTIME_LOGIN_RECHECK_SECONDS = env_int("REALTIME_LOGIN_RECHECK_SECONDS", 30, minimum=1)
 # DDP method calls per connection, per method (sendMessage: Rocket.Chat's 5 a second).
 REALTIME_METHOD_RATE = env_rate("REALTIME_METHOD_RATE", "20/s")
 REALTIME_SEND_RATE = env_rate("REALTIME_SEND_RATE", "5/s")

@@ -12,7 +12,9 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import pytest
@@ -95,3 +97,89 @@ def make_run(tmp_path: Path, database_url: str, **settings: str) -> Iterator[tup
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
+
+
+class _FormReader(HTMLParser):
+    """What a browser would submit from the form `form_id` as the page renders it."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.form_id = form_id
+        self.inside = False
+        self.fields: dict[str, list[str]] = {}
+        self.select: str | None = None
+        self.textarea: str | None = None
+
+    def add(self, name: str, value: str) -> None:
+        self.fields.setdefault(name, []).append(value)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            self.inside = found.get("id") == self.form_id
+        if not self.inside or "disabled" in found:
+            return
+        name = found.get("name")
+        if tag == "input" and name:
+            kind = found.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in found:
+                    self.add(name, found.get("value", "on"))
+            elif kind not in ("submit", "button", "image", "file", "reset"):
+                self.add(name, found.get("value", ""))
+        elif tag == "select" and name:
+            self.select = name
+            self.fields.setdefault(name, [])
+        elif tag == "option" and self.select and "selected" in found:
+            self.add(self.select, found.get("value", ""))
+        elif tag == "textarea" and name:
+            self.textarea = name
+            self.add(name, "")
+
+    def handle_data(self, data: str) -> None:
+        if self.textarea is not None:
+            self.fields[self.textarea][-1] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+
+def form_fields(page: str, form_id: str) -> dict[str, list[str]]:
+    """The fields a browser would send from the form `form_id` of `page`, as they stand (ticked
+    boxes, selected options, hidden inputs), for a test to change one and submit it."""
+    reader = _FormReader(form_id)
+    reader.feed(page)
+    return {name: values for name, values in reader.fields.items() if values}
+
+
+class AdminSession:
+    """The Django admin of a live server, as a browser signs in and submits its forms."""
+
+    def __init__(self, base: str, username: str, password: str) -> None:
+        import requests
+
+        self.base = base
+        self.http = requests.Session()
+        login = self.form("/admin/login/", "login-form")
+        login |= {"username": [username], "password": [password]}
+        answer = self.submit("/admin/login/", login)
+        assert "sessionid" in self.http.cookies, answer.text[-2000:]
+
+    def form(self, path: str, form_id: str) -> dict[str, list[str]]:
+        page = self.http.get(self.base + path, timeout=10)
+        assert page.status_code == 200, page.status_code
+        return form_fields(page.text, form_id)
+
+    def submit(self, path: str, fields: dict[str, list[str]]) -> Any:
+        return self.http.post(
+            self.base + path,
+            data=fields,
+            headers={"Referer": self.base + path},
+            allow_redirects=False,
+            timeout=10,
+        )

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import subprocess
+import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -21,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers import make_run, own_database
+from tests.servers import ROOT, AdminSession, make_run, own_database
 from tests.test_faults import PrivateRedis
 from tests.test_realtime_rocketchat_async import PlainDDP, log_in, rest, rest_ok
 
@@ -42,6 +44,7 @@ class Servers:
     def __init__(self, ports: list[int], logs: list[Path]) -> None:
         self.a, self.b = (f"http://127.0.0.1:{port}" for port in ports)
         self.logs = logs
+        self.settings: dict[str, str] = {}  # what they were started with, for a third process
         self.admin = log_in(self.a, "admin", ADMIN_PASSWORD)
 
     @staticmethod
@@ -92,7 +95,9 @@ def two_servers(tmp_path: Path, redis_url: str) -> Any:
         port, log = stack.enter_context(make_run(folder, database_url, **settings))
         ports.append(port)
         logs.append(log)
-    return stack, Servers(ports, logs)
+    pair = Servers(ports, logs)
+    pair.settings = settings | {"DATABASE_URL": database_url, "VAR_DIR": str(tmp_path / "a/var")}
+    return stack, pair
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +187,77 @@ def test_a_token_revoked_over_rest_closes_its_sockets_on_both_processes(servers)
         on_a.close()
         on_b.close()
         bystander.close()
+
+
+def test_a_user_deactivated_in_the_admin_is_cut_off_on_both_processes_for_good(servers):
+    dave = servers.user("dave")  # in #general, as every new user
+    assert rest_ok(servers.a, "me", auth=dave)["username"] == "dave"  # kept by a's access cache
+    assert rest_ok(servers.b, "me", auth=dave)["username"] == "dave"
+    on_a = servers.socket(servers.a, dave[0])
+    on_b = servers.socket(servers.b, dave[0])
+    admin_site = AdminSession(servers.b, "admin", ADMIN_PASSWORD)
+    path = f"/admin/accounts/user/{dave[1]}/change/"
+    try:
+        on_a.sub("stream-room-messages", "GENERAL")
+        on_b.sub("stream-room-messages", "GENERAL")
+        general = {"roomId": "GENERAL", "text": "before"}
+        rest_ok(servers.a, "chat.postMessage", general, servers.admin)
+        on_a.wait_for(changed_message("before"), timeout=3)
+        on_b.wait_for(changed_message("before"), timeout=3)
+
+        form = admin_site.form(path, "user_form")
+        del form["is_active"]  # the box unticked, on server b
+        assert admin_site.submit(path, form).status_code == 302
+        general = {"roomId": "GENERAL", "text": "after"}
+        rest_ok(servers.a, "chat.postMessage", general, servers.admin)
+
+        assert on_a.close_code(timeout=3) == 4001
+        assert on_b.close_code(timeout=3) == 4001
+        assert not [frame for frame in on_a.inbox + on_b.inbox if changed_message("after")(frame)]
+        assert rest(servers.a, "me", auth=dave)[0] == 401
+        assert rest(servers.b, "me", auth=dave)[0] == 401
+
+        # Ticked again, on the form opened afresh: the old token stays dead on both.
+        form = admin_site.form(path, "user_form")
+        form["is_active"] = ["on"]
+        assert admin_site.submit(path, form).status_code == 302
+        assert rest(servers.a, "me", auth=dave)[0] == 401
+        assert rest(servers.b, "me", auth=dave)[0] == 401
+        assert log_in(servers.a, "dave", BOB_PASSWORD)[1] == dave[1]
+    finally:
+        on_a.close()
+        on_b.close()
+
+
+def test_changepassword_run_in_a_third_process_closes_the_sockets_of_both(servers):
+    erin = servers.user("erin")
+    on_a = servers.socket(servers.a, erin[0])
+    on_b = servers.socket(servers.b, erin[0])
+    try:
+        on_a.sub("stream-room-messages", "GENERAL")
+        # What an administrator types at the two prompts (getpass reads stdin without a tty).
+        done = subprocess.run(
+            [sys.executable, "manage.py", "changepassword", "erin"],
+            cwd=ROOT,
+            env={k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
+            | servers.settings,
+            input="a new passphrase for erin\n" * 2,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            start_new_session=True,  # no controlling terminal: the prompts read stdin
+        )
+        assert done.returncode == 0, done.stderr
+        assert "Password changed successfully for user 'erin'" in done.stdout
+
+        assert on_a.close_code(timeout=3) == 4001
+        assert on_b.close_code(timeout=3) == 4001
+        assert rest(servers.a, "me", auth=erin)[0] == 401
+        assert rest(servers.b, "me", auth=erin)[0] == 401
+        assert log_in(servers.b, "erin", "a new passphrase for erin")[1] == erin[1]
+    finally:
+        on_a.close()
+        on_b.close()
 
 
 @pytest.fixture

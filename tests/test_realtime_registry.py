@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts import presence
 from accounts import realtime as accounts_realtime
 from accounts.tokens import issue_login_token
 from chat_project.realtime import hub, methods, streams
@@ -80,7 +81,8 @@ def test_each_app_registers_its_own_methods_and_streams(empty_registries):
     permissions_realtime.register()
     accounts_realtime.register()
     assert set(methods.REGISTRY) == ACCOUNTS_METHODS | ROOMS_METHODS | {"permissions/get"}
-    assert len(hub.ATTACHMENTS) == 1  # presence's tracker
+    # presence's tracker, and the recheck of the logins of a process's sockets
+    assert [presence.attach, accounts_realtime.watch_logins] == hub.ATTACHMENTS
 
 
 def test_the_apps_register_from_their_app_configs(empty_registries):
