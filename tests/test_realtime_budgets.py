@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import tracemalloc
 from typing import Any
 
@@ -49,7 +50,7 @@ def room(alice, bob):
 
 
 def outcome(answer: dict[str, Any]) -> Any:
-    return answer["error"] if "error" in answer else "sent"
+    return answer.get("error", "sent")
 
 
 @pytest.mark.rate_limited
@@ -246,12 +247,11 @@ class StalledClient(AsgiSocket):
 
     async def subscribe_to(self, token: str, rid: str) -> None:
         for frame in (
-            '{"msg": "connect", "version": "1", "support": ["1"]}',
-            '{"msg": "method", "id": "1", "method": "login", "params": [{"resume": "%s"}]}' % token,
-            '{"msg": "sub", "id": "s1", "name": "stream-room-messages", "params": ["%s", false]}'
-            % rid,
+            {"msg": "connect", "version": "1", "support": ["1"]},
+            {"msg": "method", "id": "1", "method": "login", "params": [{"resume": token}]},
+            {"msg": "sub", "id": "s1", "name": "stream-room-messages", "params": [rid, False]},
         ):
-            await self.send(frame)
+            await self.send(json.dumps(frame))
         await until(lambda: any('"ready"' in frame for frame in self.frames))
         self.reading = False
 

@@ -26,7 +26,6 @@ from django.core.exceptions import ImproperlyConfigured
 from chat_project.http import ratelimit
 from chat_project.http.errors import ApiError
 from chat_project.realtime import errors, sync
-from chat_project.realtime.errors import MeteorError
 
 if TYPE_CHECKING:
     from chat_project.realtime.ddp import Connection
