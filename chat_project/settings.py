@@ -279,6 +279,15 @@ REALTIME_CHANNEL = env_str(
 REALTIME_MAX_FRAME_BYTES = env_int("REALTIME_MAX_FRAME_BYTES", 256 * 1024, minimum=1024)
 # Frames waiting for one client; a client this far behind is disconnected (close code 1013).
 REALTIME_SOCKET_QUEUE = env_int("REALTIME_SOCKET_QUEUE", 1000, minimum=1)
+# ...or this many bytes wait for it (1013 too).
+REALTIME_SOCKET_QUEUE_BYTES = env_int("REALTIME_SOCKET_QUEUE_BYTES", 4 * 1024 * 1024, minimum=1024)
+# The sum of every socket's queue in one process; past it the sockets furthest behind are
+# disconnected (1013) first.
+REALTIME_QUEUES_MAX_BYTES = env_int("REALTIME_QUEUES_MAX_BYTES", 256 * 1024 * 1024, minimum=1024)
+# Websockets one client address may hold open, per server process; more are refused (403).
+REALTIME_SOCKETS_PER_ADDRESS = env_int("REALTIME_SOCKETS_PER_ADDRESS", 200, minimum=1)
+# A websocket not signed in this many seconds after it opens (or logs out) is closed (1008).
+REALTIME_LOGIN_WITHIN = env_int("REALTIME_LOGIN_WITHIN", 30, minimum=1)
 # Meteor's heartbeat: ping a client silent this long; close it if no pong follows in time.
 REALTIME_PING_SECONDS = env_int("REALTIME_PING_SECONDS", 25, minimum=1)
 REALTIME_PING_TIMEOUT = env_int("REALTIME_PING_TIMEOUT", 20, minimum=1)
@@ -286,7 +295,8 @@ REALTIME_PING_TIMEOUT = env_int("REALTIME_PING_TIMEOUT", 20, minimum=1)
 # closes the others: logins ended without an event (a queryset's update(), raw SQL, a revocation
 # published while Redis was away). Revocations through Django close sockets at once.
 REALTIME_LOGIN_RECHECK_SECONDS = env_int("REALTIME_LOGIN_RECHECK_SECONDS", 30, minimum=1)
-# DDP method calls per connection, per method (sendMessage: Rocket.Chat's 5 a second).
+# DDP method calls per user (per address before login) across all their sockets and processes,
+# per method (sendMessage: Rocket.Chat's 5 a second).
 REALTIME_METHOD_RATE = env_rate("REALTIME_METHOD_RATE", "20/s")
 REALTIME_SEND_RATE = env_rate("REALTIME_SEND_RATE", "5/s")
 # Presence: a user with a signed-in socket is online (or the status they chose). With REDIS_URL

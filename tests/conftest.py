@@ -125,6 +125,22 @@ def clients_serve_as_the_servers_do(monkeypatch):
     monkeypatch.setattr(ClientHandler, "resolve_request", resolve_request)
 
 
+@pytest.fixture
+def clock(monkeypatch):
+    """The rate limits' clock (django-ratelimit's), under the test's control: windows pass
+    without sleeping, and none ends during a test by chance."""
+
+    class Clock:
+        now = 1_700_000_000.0
+
+        def advance(self, seconds):
+            self.now += seconds
+
+    controlled = Clock()
+    monkeypatch.setattr("django_ratelimit.core.time.time", lambda: controlled.now)
+    return controlled
+
+
 @pytest.fixture(autouse=True)
 def rate_limits_off_unless_asked(settings, request):
     """Tests fire requests faster than 10 a second; the rate-limit tests turn limits back on

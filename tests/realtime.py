@@ -92,8 +92,14 @@ class DDPClient:
 
     ids = itertools.count(1)
 
-    def __init__(self, path: str = "/websocket", *, connect: bool = True) -> None:
-        self.socket = AsgiSocket(path)
+    def __init__(
+        self,
+        path: str = "/websocket",
+        *,
+        connect: bool = True,
+        client: tuple[str, int] = ("127.0.0.1", 50000),
+    ) -> None:
+        self.socket = AsgiSocket(path, client)
         self.do_connect = connect
         self.inbox: list[dict[str, Any]] = []
 

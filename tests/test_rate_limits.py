@@ -9,21 +9,6 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.rate_limited]
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """django-ratelimit's clock, under the test's control: windows pass without sleeping."""
-
-    class Clock:
-        now = 1_700_000_000.0
-
-        def advance(self, seconds):
-            self.now += seconds
-
-    controlled = Clock()
-    monkeypatch.setattr("django_ratelimit.core.time.time", lambda: controlled.now)
-    return controlled
-
-
 def rate_headers(response):
     return (
         response["X-Ratelimit-Limit"],

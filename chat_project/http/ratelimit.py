@@ -1,10 +1,16 @@
-"""Rate limits for every /api/ endpoint, in one place, on django-ratelimit's counters.
+"""Rate limits: every budget, REST's and the realtime API's, is spent through `spend`.
 
-Each request is counted once, in the shared cache (Redis in production, so every process and host
-draws on the same budget), under the signed-in user's id or else the client's address. The
-response tells the client where it stands with the Mattermost headers; over the limit it gets a
-429 in the envelope with Retry-After. Holders of api-bypass-rate-limit are not counted and get
-no rate headers.
+A budget is named (`api`, `api:<route>`, `ddp:<method>`) and counted per caller: the signed-in
+user's id, or else the client's address (`caller_key`). The counters live in the shared cache
+(Redis in production, so every process and host draws on the same budget). REST counts each
+/api/ request once, in its route's budget (`route_budget`); a realtime method with a REST twin
+counts in that route's budget too, so a user's REST sends and socket `sendMessage` calls draw
+from one budget (chat_project.realtime.methods). Holders of api-bypass-rate-limit are not
+counted. A REST response tells the client where it stands with the Mattermost headers; over the
+limit it gets a 429 in the envelope with Retry-After.
+
+`spend` is the one place that knows how a budget is counted (today django-ratelimit's fixed
+windows): a different algorithm changes it alone.
 
 If the cache cannot be reached, API requests are served without limits (and without headers)
 rather than refused: reads keep working while Redis recovers. Logins fail closed instead; see
@@ -104,14 +110,30 @@ def forwarded_client(address: str, forwarded_for: str) -> str:
     return address
 
 
-def count_request(
-    request: HttpRequest, *, group: str, key: str, rate: str, increment: bool = True
-) -> Usage | None:
-    """Counts this request against `key`'s budget in `group`. None when limits are switched off
-    or the cache cannot be reached."""
+def caller_key(user: Any, address: str) -> str | None:
+    """Whose budgets a caller spends: the signed-in user's, else the address's; None for a user
+    who is not counted (api-bypass-rate-limit)."""
+    if user is not None:
+        return None if _exempt(user) else f"user:{user.pk}"
+    return f"ip:{address}"
+
+
+def route_budget(route: str | None) -> tuple[str, str]:
+    """(budget, rate) of a REST route, by its URL name: its own when RATELIMIT_RATES names it,
+    else the API's shared one (RATELIMIT_RATE)."""
+    if route and route in settings.RATELIMIT_RATES:
+        return f"api:{route}", settings.RATELIMIT_RATES[route]
+    return "api", settings.RATELIMIT_RATE
+
+
+def spend(budget: str, caller: str, *, rate: str) -> Usage | None:
+    """Spends one from `caller`'s `budget`, allowed `rate` (a django-ratelimit rate: "10/s",
+    "100/5m"); answers where the caller then stands. None when limits are switched off
+    (RATELIMIT_ENABLE) or the cache cannot be reached (see the module docstring). Blocking (one
+    or two cache round trips): the realtime API calls it from its worker threads."""
     try:
         usage = get_usage(
-            request, group=group, key=lambda _group, _request: key, rate=rate, increment=increment
+            None, group=budget, key=lambda _group, _request: caller, rate=rate, increment=True
         )
     except Exception:  # the cache is down: serve rather than refuse (see the module docstring)
         logger.warning("rate limit cache unavailable; serving without limits", exc_info=True)
@@ -150,12 +172,11 @@ class ApiRateLimitMiddleware:
             or HEALTH_PATH.match(request.path_info)
         ):
             return self.get_response(request)
-        user = caller_of(request)
-        if user is not None and _exempt(user):
+        key = caller_key(caller_of(request), client_address(request))
+        if key is None:
             return self.get_response(request)
-        group, rate = self.rate_for(request)
-        key = f"user:{user.pk}" if user is not None else f"ip:{client_address(request)}"
-        usage = count_request(request, group=group, key=key, rate=rate)
+        budget, rate = route_budget(self.route_of(request))
+        usage = spend(budget, key, rate=rate)
         if usage is None:
             return self.get_response(request)
         response = too_many_requests(request, usage) if usage.exceeded else None
@@ -165,12 +186,8 @@ class ApiRateLimitMiddleware:
         return response
 
     @staticmethod
-    def rate_for(request: HttpRequest) -> tuple[str, str]:
-        """(counter group, rate): an endpoint named in RATELIMIT_RATES has a budget of its own."""
+    def route_of(request: HttpRequest) -> str | None:
         try:
-            name = resolve(request.path_info).url_name
+            return resolve(request.path_info).url_name
         except Resolver404:
-            name = None
-        if name and name in settings.RATELIMIT_RATES:
-            return f"api:{name}", settings.RATELIMIT_RATES[name]
-        return "api", settings.RATELIMIT_RATE
+            return None

@@ -3,12 +3,18 @@
 The reader handles frames in order, as Meteor does: a method's `result` (and then `updated`)
 is sent before the next frame is looked at. Everything the server sends goes through one
 bounded queue and one writer task, so frames never interleave and a client that stops reading
-is cut off when its queue fills (REALTIME_SOCKET_QUEUE) rather than holding the hub back.
+is cut off (1013) when its queue fills, in frames (REALTIME_SOCKET_QUEUE) or in bytes
+(REALTIME_SOCKET_QUEUE_BYTES), rather than holding the hub back; the hub also keeps the sum of
+all queues under REALTIME_QUEUES_MAX_BYTES by cutting off the clients furthest behind.
 When the server offers it (chat_project.serving.workers), a frame for a socket with nothing
 queued and nothing being sent is written there and then, without waking the writer: the hub's
 fan-out then costs one write per socket. The order of frames, and the bytes, are the same
 either way. A heartbeat pings a quiet client and closes it if the pong does not come, and closes a
 connection whose login has expired.
+
+An address may hold REALTIME_SOCKETS_PER_ADDRESS sockets per process (more are refused at the
+handshake, with 403), and a socket not signed in within REALTIME_LOGIN_WITHIN seconds of opening
+(or of logging out) is closed with 1008.
 """
 
 from __future__ import annotations
@@ -51,7 +57,9 @@ class Connection:
         self.last_heard = time.monotonic()
         self.ping_sent: float | None = None
         self.hub: Hub | None = None
-        self.rate_windows: dict[str, tuple[float, int]] = {}
+        self.queued_bytes = 0  # the size of what waits in `queue` (Hub.queued_bytes sums them)
+        self.queue_bytes_limit = settings.REALTIME_SOCKET_QUEUE_BYTES
+        self.login_timer: asyncio.TimerHandle | None = None
         self.close_code = 1000
         self.tasks: list[asyncio.Task[Any]] = []
         extensions = scope.get("extensions") or {}
@@ -79,6 +87,18 @@ class Connection:
         except asyncio.QueueFull:
             logger.warning("realtime: %r is not reading; disconnected", self)
             self.abort(1013, "Too slow")
+            return
+        # Counted, not copied: a hub frame is one object shared by every queue it waits in.
+        size = len(item.data) if isinstance(item, Frame) else len(item)
+        self.queued_bytes += size
+        hub = self.hub
+        if hub is not None:
+            hub.queued_bytes += size
+        if self.queued_bytes > self.queue_bytes_limit:
+            logger.warning("realtime: %r is %d bytes behind; disconnected", self, self.queued_bytes)
+            self.abort(1013, "Too slow")
+        elif hub is not None and hub.queued_bytes > hub.queues_max_bytes:
+            hub.shed_slowest()
 
     def send_json(self, body: dict[str, Any]) -> None:
         self.push(dumps(body))
@@ -99,6 +119,7 @@ class Connection:
     async def writer(self) -> None:
         while True:
             item = await self.queue.get()
+            self.unqueued(item)
             if item is CLOSE:
                 await self.really_close()
                 return
@@ -108,14 +129,24 @@ class Connection:
             finally:
                 self.sending = False
 
+    def unqueued(self, item: Any) -> None:
+        if isinstance(item, Frame | str):
+            size = len(item.data) if isinstance(item, Frame) else len(item)
+            self.queued_bytes -= size
+            if self.hub is not None:
+                self.hub.queued_bytes -= size
+
     def abort(self, code: int, reason: str) -> None:
-        """Closes at once, dropping whatever is still queued (for clients that fell behind)."""
+        """Closes at once, dropping whatever is still queued (for clients that fell behind): the
+        frames are let go of now, not when the client finally goes."""
         if self.closed:
             return
         self.closed = True
         self.close_code = code
         for task in self.tasks:
             task.cancel()
+        while not self.queue.empty():
+            self.unqueued(self.queue.get_nowait())
         asyncio.get_running_loop().create_task(self.really_close(reason))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
@@ -145,28 +176,35 @@ class Connection:
         first = await self.receive()
         if first["type"] != "websocket.connect":
             return
-        await self._send({"type": "websocket.accept"})
-        self.hub = await get_hub()
-        self.hub.add_connection(self)
-        await self.hub.follow()
-        self.tasks = [
-            asyncio.create_task(self.writer()),
-            asyncio.create_task(self.heartbeat()),
-        ]
-        if self.sockjs:
-            self.push("o")
-        self.send_json({"server_id": "0"})
+        self.hub = hub = await get_hub()
+        if not hub.add_connection(self):
+            logger.warning("realtime: too many sockets from %s; refused", self.address)
+            await self._send({"type": "websocket.close", "code": 1008})  # before accept: a 403
+            return
         try:
+            await self._send({"type": "websocket.accept"})
+            await hub.follow()
+            self.tasks = [
+                asyncio.create_task(self.writer()),
+                asyncio.create_task(self.heartbeat()),
+            ]
+            self.expect_login()
+            if self.sockjs:
+                self.push("o")
+            self.send_json({"server_id": "0"})
             await self.read()
         finally:
             self.closed = True
-            await self.hub.remove_connection(self)
-            writer, heartbeat = self.tasks
-            heartbeat.cancel()
-            try:
-                await asyncio.wait_for(asyncio.shield(writer), timeout=1)
-            except (TimeoutError, asyncio.CancelledError, Exception):
-                writer.cancel()
+            if self.login_timer is not None:
+                self.login_timer.cancel()
+            await hub.remove_connection(self)
+            if self.tasks:
+                writer, heartbeat = self.tasks
+                heartbeat.cancel()
+                try:
+                    await asyncio.wait_for(asyncio.shield(writer), timeout=1)
+                except (TimeoutError, asyncio.CancelledError, Exception):
+                    writer.cancel()
 
     async def read(self) -> None:
         from chat_project.realtime.protocol import handle
@@ -217,6 +255,20 @@ class Connection:
 
     # --- login state --------------------------------------------------------------------------
 
+    def expect_login(self) -> None:
+        """Closes the connection (1008) unless it is signed in REALTIME_LOGIN_WITHIN seconds from
+        now: a socket that never logs in holds a file descriptor and memory for nothing."""
+        if self.login_timer is not None:
+            self.login_timer.cancel()
+        self.login_timer = asyncio.get_running_loop().call_later(
+            settings.REALTIME_LOGIN_WITHIN, self.login_deadline
+        )
+
+    def login_deadline(self) -> None:
+        self.login_timer = None
+        if self.user_id is None and not self.closed:
+            asyncio.get_running_loop().create_task(self.close(1008, "Login timeout"))
+
     async def set_login(
         self, *, user_id: str, username: str, token_id: int, token_expires: datetime
     ) -> None:
@@ -235,6 +287,7 @@ class Connection:
             self.send_json({"msg": "nosub", "id": sub.id})
         await self.hub.detach_user(self)
         self.user_id = self.username = self.token_id = self.token_expires = None
+        self.expect_login()
 
     def end_login(self) -> None:
         """The login was revoked or expired: the socket is closed, as Rocket.Chat does, and a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +66,18 @@ def method_not_found(name: str) -> MeteorError:
 
 def subscription_not_found(name: str) -> MeteorError:
     return MeteorError(404, f"Subscription '{name}' not found")
+
+
+def too_many_requests(time_to_reset_ms: int) -> MeteorError:
+    """Meteor's DDPRateLimiter refusal (ddp-rate-limiter's default message), as Rocket.Chat's
+    clients read it."""
+    seconds = math.ceil(time_to_reset_ms / 1000)
+    return MeteorError(
+        "too-many-requests",
+        "Error, too many requests. Please slow down. You must wait "
+        f"{seconds} seconds before trying again.",
+        {"timeToReset": time_to_reset_ms},
+    )
 
 
 INTERNAL = MeteorError(500, "Internal server error")

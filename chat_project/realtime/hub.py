@@ -5,7 +5,11 @@ listens on the in-process bus),
 an index of this process's subscriptions by (collection, event name), and, for
 `__my_messages__`, an index by room of the subscriptions of that room's members. Each event's
 `changed` frame is serialised once, however many sockets get it, and put on each socket's own
-bounded queue; a socket whose queue is full is disconnected instead of slowing the others.
+bounded queue; a socket whose queue is full is disconnected instead of slowing the others. The
+hub keeps the sum of the queues' bytes (each frame counted in every queue it waits in, so the
+memory they take is at most that) under REALTIME_QUEUES_MAX_BYTES: past it, the sockets with the
+most bytes queued are disconnected (1013) first. It also counts each address's sockets, for
+REALTIME_SOCKETS_PER_ADDRESS.
 
 Everything here runs on the event loop and never blocks: database work happens in the methods'
 and streams' threads (chat_project.realtime.sync), never in the hub.
@@ -16,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +108,9 @@ class Hub:
         self.my_rooms: dict[Subscription, set[str]] = {}
         self.by_user: dict[str, set[Connection]] = defaultdict(set)
         self.connections: set[Connection] = set()
+        self.by_address: Counter[str] = Counter()
+        self.queued_bytes = 0  # the sum of the connections' queued_bytes
+        self.queues_max_bytes = settings.REALTIME_QUEUES_MAX_BYTES
         self.loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task[None] | None = None
         self.stop_listening: Callable[[], None] | None = None
@@ -220,11 +227,21 @@ class Hub:
 
     # --- connections and subscriptions ------------------------------------------------------
 
-    def add_connection(self, conn: Connection) -> None:
+    def add_connection(self, conn: Connection) -> bool:
+        """Takes `conn` in, unless its address holds REALTIME_SOCKETS_PER_ADDRESS sockets here
+        already (False). Counted per process: see docs/realtime.md."""
+        if self.by_address[conn.address] >= settings.REALTIME_SOCKETS_PER_ADDRESS:
+            return False
+        self.by_address[conn.address] += 1
         self.connections.add(conn)
+        return True
 
     async def remove_connection(self, conn: Connection) -> None:
-        self.connections.discard(conn)
+        if conn in self.connections:
+            self.connections.discard(conn)
+            self.by_address[conn.address] -= 1
+            if self.by_address[conn.address] <= 0:
+                del self.by_address[conn.address]
         for sub in list(conn.subs.values()):
             self.remove_subscription(sub)
         await self.detach_user(conn)
@@ -273,6 +290,21 @@ class Hub:
             members.discard(sub)
             if not members:
                 del self.my_by_room[rid]
+
+    def shed_slowest(self) -> None:
+        """The queues hold more than REALTIME_QUEUES_MAX_BYTES: disconnects (1013) the sockets
+        with the most bytes queued, the readers furthest behind, until they hold less. Runs only
+        past the ceiling; each run drops at least one socket."""
+        for conn in sorted(self.connections, key=lambda c: c.queued_bytes, reverse=True):
+            if self.queued_bytes <= self.queues_max_bytes or conn.queued_bytes <= 0:
+                return
+            logger.warning(
+                "realtime: queues over %d bytes; %r (%d bytes behind) disconnected",
+                self.queues_max_bytes,
+                conn,
+                conn.queued_bytes,
+            )
+            conn.abort(1013, "Too slow")
 
     # --- events -----------------------------------------------------------------------------
 

@@ -1,18 +1,21 @@
-"""DDP methods: the registry the apps fill, the per-call context, and the per-connection rate
-limit. The methods themselves live with the services they call (accounts/realtime.py,
+"""DDP methods: the registry the apps fill, the per-call context, and the budgets a call spends.
+The methods themselves live with the services they call (accounts/realtime.py,
 permissions/realtime.py, rooms/realtime.py), each registered from its app's AppConfig.ready()
 with `register`; a name nobody registered is Meteor's "Method '…' not found".
 
 Each method is a plain function run in a worker thread (chat_project.realtime.sync) that calls
 the same services as the REST views; a service's ApiError becomes a Meteor error with the same
 error type and message.
+
+Before it runs, a call spends from its caller's budgets (chat_project.http.ratelimit.spend), in
+the shared cache, so they hold across all of a user's sockets and every process: the method's own
+(Rocket.Chat's DDP rate limit, per user or, before login, per address: REALTIME_SEND_RATE for
+sendMessage, REALTIME_METHOD_RATE for the others) and, for a method that does what a REST route
+does, that route's budget too, which the user's REST requests draw from as well.
 """
 
 from __future__ import annotations
 
-import math
-import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from chat_project.http import ratelimit
 from chat_project.http.errors import ApiError
 from chat_project.realtime import errors, sync
-from chat_project.realtime.errors import MeteorError
 
 if TYPE_CHECKING:
     from chat_project.realtime.ddp import Connection
@@ -32,6 +35,7 @@ Func = Callable[["Call", list[Any]], Any]
 # its user deactivated. The accounts app registers it (check_logins_with); the transport knows
 # no token rules of its own.
 LoginCheck = Callable[[int], Any]
+_UNKNOWN = object()  # a Call's user, not looked up yet
 
 
 class Call:
@@ -42,7 +46,7 @@ class Call:
         self.name = name
         self.conn_id, self.address = conn.id, conn.address
         self.user_id, self.username, self.token_id = conn.user_id, conn.username, conn.token_id
-        self._user: Any = None
+        self._user: Any = _UNKNOWN
         self.params: list[Any] = []  # a subscription's parameters (streams.open_subscription)
         self.login: dict[str, Any] | None = None
         self.logout = False
@@ -53,14 +57,17 @@ class Call:
         """The signed-in user (accounts' User), checked afresh: a revoked or expired login, or a
         deactivated user, ends the connection's login (one indexed query, as a REST request
         costs)."""
-        if self._user is None:
-            if self.token_id is None:
-                raise errors.not_logged_in(self.name)
-            user = login_check()(self.token_id)
-            if user is None:
-                self.login_gone = True
-                raise errors.not_logged_in(self.name)
-            self._user = user
+        user = self.caller()
+        if user is None:
+            self.login_gone = self.token_id is not None
+            raise errors.not_logged_in(self.name)
+        return user
+
+    def caller(self) -> Any:
+        """The signed-in user, or None: not signed in, or a login that has gone (which `user`
+        refuses, ending the connection's login)."""
+        if self._user is _UNKNOWN:
+            self._user = None if self.token_id is None else login_check()(self.token_id)
         return self._user
 
     async def apply(self, conn: Connection) -> None:
@@ -76,38 +83,52 @@ class Call:
 class Method:
     func: Func
     login_required: bool
-    rate: str  # the setting that holds its per-connection rate ("5/s")
+    rate: str  # the setting that holds its own rate, per caller ("5/s")
+    route: str | None  # the REST route (URL name) whose budget it shares, if any
 
     def run(self, call: Call, params: list[Any]) -> Any:
         try:
+            self.spend_budgets(call)
             if self.login_required:
                 call.user  # noqa: B018 - checks the login before any work
             return self.func(call, params)
         except ApiError as exc:
             raise errors.from_api_error(exc, call.name) from None
 
+    def spend_budgets(self, call: Call) -> None:
+        """Rocket.Chat's DDP rate limit, per caller across all their sockets, then the twin REST
+        route's budget; over either, its too-many-requests error (and the call does nothing)."""
+        if not settings.RATELIMIT_ENABLE:
+            return
+        caller = ratelimit.caller_key(call.caller(), call.address)
+        if caller is None:
+            return
+        budgets = [(f"ddp:{call.name}", getattr(settings, self.rate))]
+        if self.route is not None:
+            budgets.append(ratelimit.route_budget(self.route))
+        for budget, rate in budgets:
+            usage = ratelimit.spend(budget, caller, rate=rate)
+            if usage is not None and usage.exceeded:
+                raise errors.too_many_requests(usage.reset * 1000)
+
 
 REGISTRY: dict[str, Method] = {}
 _login_check: LoginCheck | None = None
-_RATE = re.compile(r"^(\d+)/(\d*)([smhd]?)$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_rate(rate: str) -> tuple[int, float]:
-    match = _RATE.match(rate)
-    if match is None:
-        raise ValueError(f"not a rate: {rate!r}")
-    count, many, unit = match.groups()
-    return int(count), int(many or 1) * _UNIT[unit or "s"]
 
 
 def register(
-    name: str, func: Func, *, login: bool = True, rate: str = "REALTIME_METHOD_RATE"
+    name: str,
+    func: Func,
+    *,
+    login: bool = True,
+    rate: str = "REALTIME_METHOD_RATE",
+    route: str | None = None,
 ) -> None:
     """Makes `func` the DDP method `name` (called from an app's AppConfig.ready()). `login`: only
-    for a signed-in connection. `rate`: the setting holding its per-connection limit. A name
+    for a signed-in connection. `rate`: the setting holding its own limit per caller. `route`:
+    the URL name of the REST route doing the same, whose budget each call also spends. A name
     taken by another function is a configuration error: two apps would answer one method."""
-    spec = Method(func, login, rate)
+    spec = Method(func, login, rate, route)
     if REGISTRY.get(name, spec) != spec:
         raise ImproperlyConfigured(f"the realtime method {name!r} is registered twice")
     REGISTRY[name] = spec
@@ -129,30 +150,8 @@ async def call(conn: Connection, name: str, params: list[Any]) -> Any:
     spec = REGISTRY.get(name)
     if spec is None:
         raise errors.method_not_found(name)
-    check_rate(conn, name, parse_rate(getattr(settings, spec.rate)))
     context = Call(conn, name)
     try:
         return await sync.run(spec.run, context, params)
     finally:
         await context.apply(conn)
-
-
-def check_rate(conn: Connection, name: str, rate: tuple[int, float]) -> None:
-    """Rocket.Chat's DDP rate limiter: so many calls of a method per connection per window
-    (sendMessage: 5 a second), answered with its too-many-requests error."""
-    if not settings.RATELIMIT_ENABLE:
-        return
-    allowed, seconds = rate
-    now = time.monotonic()
-    start, count = conn.rate_windows.get(name, (now, 0))
-    if now - start >= seconds:
-        start, count = now, 0
-    if count >= allowed:
-        wait_ms = math.ceil((start + seconds - now) * 1000)
-        raise MeteorError(
-            "too-many-requests",
-            "Error, too many requests. Please slow down. You must wait "
-            f"{math.ceil(wait_ms / 1000)} seconds before trying again.",
-            {"timeToReset": wait_ms},
-        )
-    conn.rate_windows[name] = (start, count + 1)
