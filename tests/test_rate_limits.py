@@ -1,6 +1,8 @@
 """Rate limits on every /api/ response, with the Mattermost headers, keyed by user or address: a
 rate plus a burst (by default 10 a second after 100 at once), as Mattermost's."""
 
+import os
+
 import pytest
 from django.core.cache import cache
 
@@ -251,9 +253,28 @@ def test_with_the_cache_down_reads_are_served_without_limits(api, user, auth_hea
 
     monkeypatch.setattr(cache, "get", down)
     monkeypatch.setattr(cache, "set", down)
-    monkeypatch.setattr("chat_project.http.gcra.redis_script", lambda: down)
+    monkeypatch.setattr("chat_project.http.gcra.spend_in_redis", down)
 
     response = api.get("/api/publicRooms", **auth_headers(user))
 
     assert response.status_code == 200
     assert "X-Ratelimit-Limit" not in response
+
+
+@pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"), reason="needs Redis: set REDIS_URL=redis://..."
+)
+def test_a_redis_that_forgot_the_script_is_given_it_again(settings):
+    """EVALSHA, then the script itself when Redis answers NOSCRIPT (restarted, or flushed)."""
+    import redis
+
+    from chat_project.http import gcra
+
+    budget = gcra.Budget.of("1/h", 2)
+    cache.clear()
+    redis.Redis.from_url(settings.REDIS_URL).script_flush()
+
+    answers = [gcra.spend("script-test", budget) for _ in range(3)]
+
+    assert [usage.exceeded for usage in answers] == [False, False, True]
+    assert [usage.remaining for usage in answers] == [1, 0, 0]

@@ -15,6 +15,7 @@ single-machine mode is documented to.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
@@ -140,18 +141,26 @@ def uses_redis() -> bool:
 
 
 def spend_in_redis(key: str, budget: Budget) -> tuple[bool, int]:
-    now = "" if clock is None else clock()
-    allowed, ahead = redis_script()(
-        keys=[redis_key(key)], args=[budget.interval, budget.tolerance, now]
-    )
+    """EVALSHA on the thread's own connection (chat_project.realtime.bus.ThreadConnection); the
+    script itself, once, when Redis does not know it yet (a restart, SCRIPT FLUSH)."""
+    from redis.exceptions import NoScriptError
+
+    args = (1, redis_key(key), budget.interval, budget.tolerance, "" if clock is None else clock())
+    try:
+        allowed, ahead = redis_commands().execute("EVALSHA", SCRIPT_SHA, *args)
+    except NoScriptError:
+        allowed, ahead = redis_commands().execute("EVAL", SCRIPT, *args)
     return bool(allowed), int(ahead)
 
 
-@once
-def redis_script() -> Any:
-    from chat_project.realtime.bus import redis_client
+SCRIPT_SHA = hashlib.sha1(SCRIPT.encode(), usedforsecurity=False).hexdigest()
 
-    return redis_client().register_script(SCRIPT)
+
+@once
+def redis_commands() -> Any:
+    from chat_project.realtime.bus import ThreadConnection
+
+    return ThreadConnection()
 
 
 def redis_key(key: str) -> str:
