@@ -6,13 +6,14 @@ the ways of serving them compared, and the realtime API's fan-out.
 
 It makes a database of its own on the local PostgreSQL (BENCH_DATABASE_URL), seeds it with COPY,
 starts the product as `make run` would in production (gunicorn, DEBUG off, PostgreSQL, Redis,
-rate limits off) and the bare app under bench/bare with the same gunicorn settings, drives both
+rate limits on, with budgets the load never reaches) and the bare app under bench/bare with the same gunicorn settings, drives both
 with wrk from this second process after a warm-up, and writes bench/results/latest.json and
 latest.md (git-ignored) plus a summary on stdout.
 
 At 10 k messages each product endpoint is also served by the old gunicorn sync WSGI workers and
-by alternative settings of `manage.py serve` (see `servings`), runs interleaved, and the report
-gives each setup's ratio to the best WSGI figure. Then the realtime round: subscribers to the
+by alternative settings of `manage.py serve` (see `servings`), among them the same with rate limits
+off, runs interleaved, and the report gives each setup's ratio to the best WSGI figure and the
+limits' cost (limits on against off). Then the realtime round: subscribers to the
 bench room's `stream-room-messages`, half on each of two `manage.py serve --workers 1` processes
 (sharing PostgreSQL and Redis), in separate subscriber processes, while messages are sent over
 REST at `rate` a second, then as fast as the senders can (the burst): delivered/sent,
@@ -66,15 +67,22 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 ROOM = "BENCHROOM"
 PASSWORD = "bench passphrase"  # noqa: S105 - the throwaway bench database's only user login
 
-# The product process and this one share the database settings.
+# The product process and this one share the database settings. Rate limits are on, as `make run`
+# has them, every request counted, with budgets the load never reaches (a limited request would be
+# an error in the report). LIMITS_OFF is the setup beside it that measures what counting costs.
 os.environ.update(
     DATABASE_URL=DATABASE_URL,
     REDIS_URL=REDIS_URL,
     DJANGO_SETTINGS_MODULE="chat_project.settings",
-    RATELIMIT_ENABLE="false",
+    RATELIMIT_ENABLE="true",
+    RATELIMIT_RATE="1000000/s",
+    LOGIN_RATE="1000000/s",
+    REALTIME_METHOD_RATE="1000000/s",
+    REALTIME_SEND_RATE="1000000/s",
     # Every bench socket comes from 127.0.0.1: up to all of the largest round's on one process.
     REALTIME_SOCKETS_PER_ADDRESS="100000",
 )
+LIMITS_OFF = "serve, rate limits off"
 sys.path.insert(0, str(ROOT))
 
 
@@ -1074,6 +1082,9 @@ def servings(workers: int) -> list[Serving]:
             ],
         ),
         Serving(DEFAULT_SERVING, False, serve, {"WEB_CONCURRENCY": str(workers)}),
+        Serving(
+            LIMITS_OFF, False, serve, {"WEB_CONCURRENCY": str(workers), "RATELIMIT_ENABLE": "false"}
+        ),
         *(
             Serving(
                 f"serve, WEB_THREADS={n}",
@@ -1349,6 +1360,22 @@ def report(results: list[Result], live: list[Realtime], mode: Mode, smoke: bool)
             ratio = f", ×{cell['ratio']:.2f}" if cell["ratio"] is not None and n not in wsgi else ""
             cells.append(f"{cell['rps']:.0f} ({cell['p99_ms']:.0f} ms{ratio})")
         lines.append(f"| {row['endpoint']} | " + " | ".join(cells) + " |")
+    limits = [
+        (row["endpoint"], row["setups"][DEFAULT_SERVING]["rps"], row["setups"][LIMITS_OFF]["rps"])
+        for row in serving_rows
+        if DEFAULT_SERVING in row["setups"] and LIMITS_OFF in row["setups"]
+    ]
+    if limits:
+        lines += [
+            "",
+            "Rate limits on (as `make run` serves, every request counted) beside off: median req/s.",
+            "",
+            "| endpoint | limits on | limits off | on / off |",
+            "| --- | --- | --- | --- |",
+        ]
+        for endpoint, on, off in limits:
+            ratio = f"{on / off:.2f}" if off else "—"
+            lines.append(f"| {endpoint} | {on:.0f} | {off:.0f} | {ratio} |")
     dropped = [f"{r.name} {r.phase} [{r.serving or 'bare'}] {r.drops}" for r in results if r.drops]
     if dropped:
         lines += [

@@ -77,6 +77,7 @@ def env_duration(name: str, default: timedelta) -> timedelta:
 
 
 _RATE = re.compile(r"^\d+/\d*[smhd]?$")
+_RATE_AND_BURST = re.compile(r"^\d+/\d*[smhd]?(:[1-9]\d*)?$")
 
 
 def env_rate(name: str, default: str) -> str:
@@ -88,12 +89,14 @@ def env_rate(name: str, default: str) -> str:
 
 
 def env_rates(name: str) -> dict[str, str]:
-    """Rates per endpoint name: `room-send=5/s,login=20/m`."""
+    """Rates per endpoint name, each with a burst if wanted: `room-send=5/s:20,login=20/m`."""
     rates = {}
     for item in env_list(name, []):
         endpoint, _, rate = item.partition("=")
-        if not endpoint.strip() or not _RATE.match(rate.strip()):
-            raise ImproperlyConfigured(f"{name} takes name=rate pairs such as room-send=5/s")
+        if not endpoint.strip() or not _RATE_AND_BURST.match(rate.strip()):
+            raise ImproperlyConfigured(
+                f"{name} takes name=rate pairs such as room-send=5/s (or 5/s:20 with a burst)"
+            )
         rates[endpoint.strip()] = rate.strip()
     return rates
 
@@ -241,7 +244,9 @@ REGISTRATION_ENABLED = env_bool("REGISTRATION_ENABLED", default=True)
 # Requests per user (or per address before login) on every /api/ endpoint: the seed's 10 a second.
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_RATE = env_rate("RATELIMIT_RATE", "10/s")
-RATELIMIT_RATES = env_rates("RATELIMIT_RATES")  # per endpoint: "room-send=5/s,login=20/m"
+# How many requests may come at once before RATELIMIT_RATE applies (Mattermost's MaxBurst).
+RATELIMIT_BURST = env_int("RATELIMIT_BURST", 100, minimum=1)
+RATELIMIT_RATES = env_rates("RATELIMIT_RATES")  # per endpoint: "room-send=5/s:20,login=20/m"
 RATELIMIT_FAIL_OPEN = True  # a cache that cannot count: serve (logins excepted, see login_guard)
 # Proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])

@@ -11,6 +11,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from accounts.models import User
+from chat_project import access_cache
 from permissions.models import Permission, Role
 from rooms.models import Room, Subscription
 
@@ -20,17 +21,34 @@ class PermissionSet:
     """What one user may do: the permissions of their global roles, and what each room role
     holds (to be matched against their roles in a given room)."""
 
-    global_names: set[str]
-    by_room_role: dict[str, set[str]]
+    global_names: frozenset[str]
+    by_room_role: dict[str, frozenset[str]]
     room_roles: dict[str, set[str]] = field(default_factory=dict)  # room id -> role names
 
 
 def permission_set(user: User) -> PermissionSet:
-    """The user's permissions, fetched in one query and kept on the user object, which lives as
-    long as the request: a change made in the admin applies from the next request on."""
+    """The user's permissions, kept on the user object, which lives as long as the request, and
+    in the access cache (chat_project.access_cache: roles and permissions are watched tables),
+    so that most requests ask the database nothing; otherwise fetched in one query. A change made
+    in the admin applies from the next request on."""
     cached: PermissionSet | None = getattr(user, "_permission_set", None)
     if cached is not None:
         return cached
+    key = ("permissions", user.pk)
+    kept = access_cache.get(key)
+    if kept is None:
+        read_under = access_cache.generation()
+        kept = read_permissions(user)
+        access_cache.remember(key, kept, read_under)
+    global_names, by_room_role = kept
+    # The kept parts are shared by requests and only ever read; room roles are the request's own.
+    result = PermissionSet(global_names, by_room_role)
+    user._permission_set = result  # type: ignore[attr-defined]
+    return result
+
+
+def read_permissions(user: User) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """(the permissions of the user's global roles, what each room role holds): one query."""
     holds = Permission.roles.through.objects
     mine = User.roles.through.objects.filter(user_id=user.pk, role_id=OuterRef("role_id"))
     rows = (
@@ -44,9 +62,7 @@ def permission_set(user: User) -> PermissionSet:
         if is_mine:
             global_names.add(permission)
         by_room_role[role].add(permission)
-    result = PermissionSet(global_names, dict(by_room_role))
-    user._permission_set = result  # type: ignore[attr-defined]
-    return result
+    return frozenset(global_names), {role: frozenset(names) for role, names in by_room_role.items()}
 
 
 def has_permission(user: User, name: str, room: Room | None = None) -> bool:

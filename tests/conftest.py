@@ -127,17 +127,17 @@ def clients_serve_as_the_servers_do(monkeypatch):
 
 @pytest.fixture
 def clock(monkeypatch):
-    """The rate limits' clock (django-ratelimit's), under the test's control: windows pass
-    without sleeping, and none ends during a test by chance."""
+    """The rate limits' clock (Redis's or the process's, chat_project.http.gcra), under the
+    test's control: time passes without sleeping, and no budget refills during a test by chance."""
 
     class Clock:
-        now = 1_700_000_000.0
+        now = 1_700_000_000_000_000  # microseconds
 
         def advance(self, seconds):
-            self.now += seconds
+            self.now += round(seconds * 1_000_000)
 
     controlled = Clock()
-    monkeypatch.setattr("django_ratelimit.core.time.time", lambda: controlled.now)
+    monkeypatch.setattr("chat_project.http.gcra.clock", lambda: controlled.now)
     return controlled
 
 

@@ -447,3 +447,43 @@ def test_a_kept_room_reads_its_counters_in_one_query(member, user):
     fresh = Room.objects.get(pk=room.pk)
     assert counters == (2, fresh.lm, fresh.updated_at)
     assert len(captured) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/rooms/{rid}/send", {"msg": "hi"}),
+        ("get", "/api/v1/channels.history?roomId={rid}", None),
+    ],
+)
+def test_counting_a_request_against_its_rate_limit_asks_the_database_nothing(
+    member, settings, method, path, body
+):
+    settings.RATELIMIT_ENABLE = True
+    settings.RATELIMIT_RATE = "1000/s"
+    api, room = member
+    path = path.format(rid=room.pk)
+
+    def call():
+        return getattr(api, method)(path, body, format="json") if body else api.get(path)
+
+    call()
+    response, sql = statements(call)
+
+    assert response.status_code == 200
+    assert "X-Ratelimit-Remaining" in response  # counted
+    assert not any("permissions_" in q for q in sql)  # whether the caller is exempt: kept
+    assert len(sql) == (1 if connection.vendor == "postgresql" or body is None else 3), sql
+
+
+def test_a_kept_exemption_ends_with_the_permission(api, auth_headers, settings):
+    from permissions.models import Permission
+    from tests.factories import UserFactory
+
+    settings.RATELIMIT_ENABLE = True
+    api.credentials(**auth_headers(UserFactory(roles=["bot"])))
+    assert "X-Ratelimit-Limit" not in api.get("/api/publicRooms")  # exempt, and kept so
+
+    Permission.objects.get(pk="api-bypass-rate-limit").roles.remove("bot")
+
+    assert "X-Ratelimit-Limit" in api.get("/api/publicRooms")

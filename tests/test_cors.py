@@ -71,6 +71,7 @@ def test_other_origins_stay_refused(api, cors_for_app):
 @pytest.mark.rate_limited
 def test_a_refused_request_still_carries_the_cors_headers(api, cors_for_app, settings):
     settings.RATELIMIT_RATE = "1/h"
+    settings.RATELIMIT_BURST = 1
     assert api.get("/api/version", HTTP_ORIGIN=APP).status_code == 200
 
     preflight = api.options("/api/version", **PREFLIGHT)

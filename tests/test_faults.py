@@ -195,6 +195,7 @@ def server(postgres, redis_server, tmp_path_factory):
         ADMIN_PASSWORD=ADMIN_PASSWORD,
         DATABASE_CONNECT_TIMEOUT=str(CONNECT_TIMEOUT),
         RATELIMIT_RATE="1000/m",
+        RATELIMIT_BURST="1000",
         LOGIN_RATE="1000/m",
     ) as (port, _log):
         yield f"http://127.0.0.1:{port}"

@@ -47,7 +47,8 @@ def two_servers(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",  # /api/version reads no table
         "VAR_DIR": str(tmp_path / "var"),
         "SECRET_KEY": "x" * 50,
-        "RATELIMIT_RATE": "6/h",  # a long window, so that none ends during the test
+        # The default burst of 100, refilled so slowly that nothing comes back during the test.
+        "RATELIMIT_RATE": "6/h",
     }
     servers = [
         subprocess.Popen(
@@ -80,18 +81,18 @@ def get_or_none(port):
         return None
 
 
-def test_two_server_processes_share_one_limit(two_servers):
+def test_two_server_processes_share_one_burst(two_servers):
     first, second = two_servers
     cache.clear()  # forget the start-up probes: the servers count in this same Redis
 
-    answers = [get(port) for port in (first, second) * 5]
+    answers = [get(port) for port in (first, second) * 51]
 
-    assert [status for status, _ in answers] == [200] * 6 + [429] * 4
-    assert [headers["X-Ratelimit-Remaining"] for _, headers in answers[:6]] == [
-        "5",
-        "4",
-        "3",
-        "2",
-        "1",
-        "0",
-    ]
+    assert [status for status, _ in answers] == [200] * 100 + [429] * 2
+    assert [headers["X-Ratelimit-Remaining"] for _, headers in answers] == [
+        str(left) for left in range(99, -1, -1)
+    ] + ["0", "0"]
+    assert {headers["X-Ratelimit-Limit"] for _, headers in answers} == {"100"}
+    # One more every 600 seconds (6 an hour): the first comes back within that.
+    resets = [int(headers["X-Ratelimit-Reset"]) for _, headers in answers]
+    assert all(590 <= reset <= 600 for reset in resets), resets
+    assert 590 <= int(answers[-1][1]["Retry-After"]) <= 600

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import math
 import tracemalloc
 from typing import Any
 
@@ -25,17 +26,17 @@ from tests.realtime import AsgiSocket, DDPClient, SocketClosed, rest, run
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def too_many_requests(seconds: int = 1) -> dict[str, Any]:
-    """Meteor's DDPRateLimiter refusal, as Rocket.Chat sends it."""
+def too_many_requests(ms: int) -> dict[str, Any]:
+    """Meteor's DDPRateLimiter refusal, as Rocket.Chat sends it: `ms` until one more call."""
     reason = (
         "Error, too many requests. Please slow down. "
-        f"You must wait {seconds} seconds before trying again."
+        f"You must wait {math.ceil(ms / 1000)} seconds before trying again."
     )
     return {
         "isClientSafe": True,
         "error": "too-many-requests",
         "reason": reason,
-        "details": {"timeToReset": seconds * 1000},
+        "details": {"timeToReset": ms},
         "message": f"{reason} [too-many-requests]",
         "errorType": "Meteor.Error",
     }
@@ -77,7 +78,8 @@ def test_send_message_budget_is_one_per_user_across_all_their_sockets(
             return answers, others, later
 
     answers, others, later = run(scenario())
-    assert [outcome(a) for a in answers] == ["sent"] * 5 + [too_many_requests()] * 2
+    # 5 at once, then one every 200 ms
+    assert [outcome(a) for a in answers] == ["sent"] * 5 + [too_many_requests(200)] * 2
     assert outcome(others) == "sent"  # alice's budget is her own
     assert outcome(later) == "sent"  # the next window
     texts = list(room.messages.order_by("ts").values_list("msg", flat=True))
@@ -87,6 +89,7 @@ def test_send_message_budget_is_one_per_user_across_all_their_sockets(
 @pytest.mark.rate_limited
 def test_rest_sends_and_socket_sends_draw_from_one_budget(settings, clock, api, bob, room):
     settings.RATELIMIT_RATE = "4/s"
+    settings.RATELIMIT_BURST = 4
     settings.REALTIME_SEND_RATE = "100/s"
     token = issue_login_token(user=bob)
 
@@ -124,7 +127,7 @@ def test_rest_sends_and_socket_sends_draw_from_one_budget(settings, clock, api, 
     assert second_rest.status_code == 200
     assert second_rest["X-Ratelimit-Remaining"] == "1"  # the socket's send counted
     assert outcome(second_socket) == "sent"
-    assert outcome(over_socket) == too_many_requests()
+    assert outcome(over_socket) == too_many_requests(250)
     assert over_rest.status_code == 429
     assert over_rest.json() == {
         "success": False,
@@ -169,7 +172,7 @@ def test_before_login_calls_count_per_address_across_sockets(settings, clock):
 
     calls, elsewhere = run(scenario())
     assert ["result" in answer for answer in calls[:3]] == [True] * 3
-    assert calls[3]["error"] == too_many_requests()
+    assert calls[3]["error"] == too_many_requests(334)  # one every third of a second
     assert "result" in elsewhere
 
 

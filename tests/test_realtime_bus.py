@@ -77,7 +77,7 @@ def test_a_killed_connection_is_replaced_and_the_event_still_goes_out(caplog):
 def test_with_redis_unreachable_the_event_is_logged_as_lost_and_nothing_raises(caplog, monkeypatch):
     # Nothing listens on port 9 (discard).
     monkeypatch.setattr(bus, "_client", redis.Redis.from_url("redis://127.0.0.1:9/0"))
-    monkeypatch.setattr(bus, "_publisher", bus._Publisher())
+    monkeypatch.setattr(bus, "_publisher", bus.ThreadConnection())
 
     with caplog.at_level(logging.WARNING, logger="chat_project.realtime.bus"):
         bus.send({"c": "test", "e": "lost"})

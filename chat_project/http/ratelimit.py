@@ -1,4 +1,5 @@
-"""Rate limits: every budget, REST's and the realtime API's, is spent through `spend`.
+"""Rate limits: every budget, REST's and the realtime API's, is spent through `spend`: a rate
+plus a burst (chat_project.http.gcra).
 
 A budget is named (`api`, `api:<route>`, `ddp:<method>`) and counted per caller: the signed-in
 user's id, or else the client's address (`caller_key`). The counters live in the shared cache
@@ -9,8 +10,8 @@ from one budget (chat_project.realtime.methods). Holders of api-bypass-rate-limi
 counted. A REST response tells the client where it stands with the Mattermost headers; over the
 limit it gets a 429 in the envelope with Retry-After.
 
-`spend` is the one place that knows how a budget is counted (today django-ratelimit's fixed
-windows): a different algorithm changes it alone.
+Counting a request costs one Redis round trip in production and no database query: who the
+caller is and whether they are exempt come from the access cache.
 
 If the cache cannot be reached, API requests are served without limits (and without headers)
 rather than refused: reads keep working while Redis recovers. Logins fail closed instead; see
@@ -19,20 +20,22 @@ accounts.login_guard.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
-from django_ratelimit.core import get_usage
+from django.urls import Resolver404, get_resolver
 
+from chat_project.http import gcra
 from chat_project.http.errors import RateLimited, is_api_request, render_error
+from chat_project.http.gcra import Budget, Usage
+from chat_project.serving.handlers import resolved_path
 
 logger = logging.getLogger(__name__)
 
@@ -64,21 +67,6 @@ def caller_of(request: HttpRequest) -> Any:
         raise ImproperlyConfigured("no app registered how to identify a request's caller")
     login = _caller_of(request, quiet=True)
     return login[0] if login else None
-
-
-@dataclass(frozen=True)
-class Usage:
-    limit: int
-    remaining: int
-    reset: int  # seconds until the window starts afresh
-    exceeded: bool
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "X-Ratelimit-Limit": str(self.limit),
-            "X-Ratelimit-Remaining": str(self.remaining),
-            "X-Ratelimit-Reset": str(self.reset),
-        }
 
 
 def trusted_proxy(address: str) -> bool:
@@ -118,38 +106,27 @@ def caller_key(user: Any, address: str) -> str | None:
     return f"ip:{address}"
 
 
-def route_budget(route: str | None) -> tuple[str, str]:
-    """(budget, rate) of a REST route, by its URL name: its own when RATELIMIT_RATES names it,
-    else the API's shared one (RATELIMIT_RATE)."""
+def route_budget(route: str | None) -> tuple[str, Budget]:
+    """(name, budget) of a REST route, by its URL name: its own when RATELIMIT_RATES names it
+    (`name=5/s`: 5 at once, then 5 a second; `name=5/s:20`: 20 at once), else the API's shared
+    one (RATELIMIT_RATE after a burst of RATELIMIT_BURST)."""
     if route and route in settings.RATELIMIT_RATES:
-        return f"api:{route}", settings.RATELIMIT_RATES[route]
-    return "api", settings.RATELIMIT_RATE
+        rate, _, burst = settings.RATELIMIT_RATES[route].partition(":")
+        return f"api:{route}", budget_of(rate, int(burst) if burst else None)
+    return "api", budget_of(settings.RATELIMIT_RATE, settings.RATELIMIT_BURST)
 
 
-def spend(budget: str, caller: str, *, rate: str) -> Usage | None:
-    """Spends one from `caller`'s `budget`, allowed `rate` (a django-ratelimit rate: "10/s",
-    "100/5m"); answers where the caller then stands. None when limits are switched off
-    (RATELIMIT_ENABLE) or the cache cannot be reached (see the module docstring). Blocking (one
-    or two cache round trips): the realtime API calls it from its worker threads."""
-    try:
-        usage = get_usage(
-            None, group=budget, key=lambda _group, _request: caller, rate=rate, increment=True
-        )
-    except Exception:  # the cache is down: serve rather than refuse (see the module docstring)
-        logger.warning("rate limit cache unavailable; serving without limits", exc_info=True)
-        return None
-    if usage is None:
-        return None
-    limit, count = int(usage["limit"]), int(usage["count"])
-    return Usage(
-        limit=limit,
-        remaining=max(0, limit - count),
-        # django-ratelimit's window ends at the *end* of the second it names (time_left 0 means
-        # "during this second"), so the budget comes back time_left + 1 seconds from now: 1 for
-        # the seed's 10/s, as its example headers show.
-        reset=max(0, int(usage["time_left"])) + 1,
-        exceeded=bool(usage["should_limit"]),
-    )
+@functools.lru_cache(maxsize=64)
+def budget_of(rate: str, burst: int | None = None) -> Budget:
+    """A rate (`10/s`, `100/5m`) and a burst (without one, the rate's own count at once)."""
+    return Budget.of(rate, burst)
+
+
+def spend(budget: str, caller: str, allowed: Budget) -> Usage | None:
+    """Spends one from `caller`'s `budget`, `allowed` so much; answers where the caller then
+    stands. None when the store cannot be reached (see the module docstring). Blocking (one
+    round trip): the realtime API calls it from its worker threads."""
+    return gcra.spend(f"{budget}:{caller}", allowed)
 
 
 def too_many_requests(request: HttpRequest, usage: Usage) -> HttpResponse:
@@ -175,8 +152,8 @@ class ApiRateLimitMiddleware:
         key = caller_key(caller_of(request), client_address(request))
         if key is None:
             return self.get_response(request)
-        budget, rate = route_budget(self.route_of(request))
-        usage = spend(budget, key, rate=rate)
+        budget, allowed = route_budget(self.route_of(request))
+        usage = spend(budget, key, allowed)
         if usage is None:
             return self.get_response(request)
         response = too_many_requests(request, usage) if usage.exceeded else None
@@ -187,7 +164,11 @@ class ApiRateLimitMiddleware:
 
     @staticmethod
     def route_of(request: HttpRequest) -> str | None:
+        """The route's name, when some route has a budget of its own (resolving costs 20-70 us;
+        the handler's memory of resolved paths makes it about 2)."""
+        if not settings.RATELIMIT_RATES:
+            return None
         try:
-            return resolve(request.path_info).url_name
+            return resolved_path(get_resolver(), request.path_info).url_name
         except Resolver404:
             return None

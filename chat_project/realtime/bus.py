@@ -72,26 +72,30 @@ def redis_client() -> Any:
     return _client
 
 
-class _Publisher:
-    """PUBLISH on a connection of the calling thread's own, kept for the thread's life.
+class ThreadConnection:
+    """Redis commands on a connection of the calling thread's own, kept for the thread's life.
 
     redis-py's client takes a connection from its pool, polls it for unread data, runs the
     command under its retry policy and gives the connection back: about 60 us of CPU a PUBLISH
     against 30 us for the command itself on a connection in hand, and every send publishes
-    (docs/performance.md, item 12). A connection that broke since its last use (Redis
-    restarted, the connection killed) is replaced and the command sent once more, as redis-py's
-    retry would; a second failure is the caller's. After a fork the child makes its own."""
+    (docs/performance.md, item 12), as every counted request runs the rate limiter's script. A
+    connection that broke since its last use (Redis restarted, the connection killed) is
+    replaced and the command sent once more, as redis-py's retry would; a second failure is the
+    caller's. After a fork the child makes its own."""
 
     def __init__(self) -> None:
         self.local = threading.local()
 
     def publish(self, channel: str, raw: str) -> None:
-        try:
-            self.publish_once(channel, raw)
-        except redis.ConnectionError:
-            self.publish_once(channel, raw)
+        self.execute("PUBLISH", channel, raw)
 
-    def publish_once(self, channel: str, raw: str) -> None:
+    def execute(self, *args: Any) -> Any:
+        try:
+            return self.execute_once(*args)
+        except redis.ConnectionError:
+            return self.execute_once(*args)
+
+    def execute_once(self, *args: Any) -> Any:
         local = self.local
         connection = getattr(local, "connection", None)
         if connection is None or local.pid != os.getpid():
@@ -101,15 +105,17 @@ class _Publisher:
             connection = pool.connection_class(**pool.connection_kwargs)
             local.connection, local.pid = connection, os.getpid()
         try:
-            connection.send_command("PUBLISH", channel, raw, check_health=False)
-            connection.read_response()
+            connection.send_command(*args, check_health=False)
+            return connection.read_response()
+        except redis.ResponseError:
+            raise  # an answer: the connection is fine
         except BaseException:
             connection.disconnect()
             local.connection = None
             raise
 
 
-_publisher = _Publisher()
+_publisher = ThreadConnection()
 
 
 def listen(listener: Listener) -> Callable[[], None]:

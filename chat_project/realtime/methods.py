@@ -103,13 +103,13 @@ class Method:
         caller = ratelimit.caller_key(call.caller(), call.address)
         if caller is None:
             return
-        budgets = [(f"ddp:{call.name}", getattr(settings, self.rate))]
+        budgets = [(f"ddp:{call.name}", ratelimit.budget_of(getattr(settings, self.rate)))]
         if self.route is not None:
             budgets.append(ratelimit.route_budget(self.route))
-        for budget, rate in budgets:
-            usage = ratelimit.spend(budget, caller, rate=rate)
+        for budget, allowed in budgets:
+            usage = ratelimit.spend(budget, caller, allowed)
             if usage is not None and usage.exceeded:
-                raise errors.too_many_requests(usage.reset * 1000)
+                raise errors.too_many_requests(usage.wait_ms)
 
 
 REGISTRY: dict[str, Method] = {}
