@@ -522,9 +522,10 @@ def delete_user(*, user: User) -> None:
 
 
 def issue_token_for(*, by: User, user: User) -> str:
-    """users.createToken: a new login token for `user`, returned once. One's own needs nothing
-    more (it is another login); anyone else's needs user-generate-access-token. Raises
-    Forbidden."""
-    if by.pk != user.pk and not has_permission(by, "user-generate-access-token"):
+    """users.createToken: a new login token for `user`, returned once, for a caller holding
+    user-generate-access-token (admins by default, as in Rocket.Chat), one's own too: a login
+    token must not mint further logins that outlive it (a stolen token would otherwise keep
+    access after its owner logs it out). Raises Forbidden."""
+    if not has_permission(by, "user-generate-access-token"):
         raise Forbidden()
     return issue_login_token(user=user)
