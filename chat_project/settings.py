@@ -374,9 +374,16 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Every way to set a password (users.register, users.create, users.update, bulk registration,
+# the admin's forms, `manage.py changepassword`) checks it against these, with the user it is for.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "name", "email")},
+    },
+    {"NAME": "accounts.validators.PasswordWithoutUsernameValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"

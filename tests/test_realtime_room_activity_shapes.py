@@ -49,7 +49,11 @@ ARGS_REFUSED = "user-activity takes a username, activities and extras"
         ("user-activity", ["alice", "user-typing", {}], ACTIVITY_REFUSED),
         ("user-activity", ["alice", ["user-typing", "user-typing"]], ACTIVITY_REFUSED),
         ("user-activity", ["alice", [{"x": 1}]], ACTIVITY_REFUSED),
-        ("user-activity", ["alice", ["user-typing"], {"tmid": "m1", "html": "<b>"}], EXTRAS_REFUSED),
+        (
+            "user-activity",
+            ["alice", ["user-typing"], {"tmid": "m1", "html": "<b>"}],
+            EXTRAS_REFUSED,
+        ),
         ("user-activity", ["alice", ["user-typing"], {"tmid": "x" * 33}], EXTRAS_REFUSED),
         ("user-activity", ["alice", ["user-typing"], {"tmid": 7}], EXTRAS_REFUSED),
         ("user-activity", ["alice", ["user-typing"], ["tmid"]], EXTRAS_REFUSED),
