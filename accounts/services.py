@@ -264,10 +264,18 @@ def check_username(username: str, *, user: User | None = None) -> None:
 
 def check_email(email: str, *, user: User | None = None) -> None:
     """Raises InvalidParams unless `email` is an address no one else (but `user`) uses."""
+    check_email_format(email)
+    check_email_free(email, user=user)
+
+
+def check_email_format(email: str) -> None:
     try:
         validate_email(email)
     except ValidationError:
         raise InvalidParams(f"Invalid email {email}", error_type="error-invalid-email") from None
+
+
+def check_email_free(email: str, *, user: User | None = None) -> None:
     taken = User.objects.by_email(email)
     if user is not None:
         taken = taken.exclude(pk=user.pk)
@@ -301,8 +309,13 @@ def register_user(*, username: str, email: str, password: str, name: str = "") -
     """users.register: someone signing themselves up, unless REGISTRATION_ENABLED is off. They
     get what every new user gets (create_user: the `user` role, the default rooms).
 
-    Raises InvalidParams: registration disabled, username taken or invalid, password rules,
-    email invalid or taken. Nothing is written unless all is valid.
+    Raises InvalidParams: registration disabled, username taken or invalid, email invalid,
+    password rules, and only then email taken. Nothing is written unless all is valid.
+
+    Whether an email is taken is answered only to a registration that is otherwise valid, and
+    that would have made an account had the email been free: a probe for someone's email costs
+    an account, seen by the administrators, and is rate limited as every anonymous request
+    (docs/security.md says why the answer cannot be the same either way).
     """
     if not settings.REGISTRATION_ENABLED:
         raise InvalidParams(
@@ -319,8 +332,9 @@ def register_user(*, username: str, email: str, password: str, name: str = "") -
             error_type="username-invalid",
         ) from None
     email = email.strip().lower()  # as Rocket.Chat's registerUser keeps it
-    check_email(email)
+    check_email_format(email)
     check_password(password, User(username=username, email=email, name=name))
+    check_email_free(email)
     return create_user(username=username, email=email, password=password, name=name.strip())
 
 
