@@ -84,7 +84,7 @@ def notify_user(user_id: str, event: str, args: list[Any]) -> None:
 
 def notify_logged(event: str, args: list[Any], *, only: Iterable[str] | None = None) -> None:
     """An event for every signed-in user, or (`only`: user ids) for those users alone."""
-    hints = {} if only is None else {"to": list(only)}
+    hints: dict[str, Any] = {} if only is None else {"to": list(only)}
     publish(stream(NOTIFY_LOGGED, event, args, **hints))
 
 
