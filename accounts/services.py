@@ -286,10 +286,18 @@ def check_username(username: str, *, user: User | None = None) -> None:
 
 def check_email(email: str, *, user: User | None = None) -> None:
     """Raises InvalidParams unless `email` is an address no one else (but `user`) uses."""
+    check_email_format(email)
+    check_email_free(email, user=user)
+
+
+def check_email_format(email: str) -> None:
     try:
         validate_email(email)
     except ValidationError:
         raise InvalidParams(f"Invalid email {email}", error_type="error-invalid-email") from None
+
+
+def check_email_free(email: str, *, user: User | None = None) -> None:
     taken = User.objects.by_email(email)
     if user is not None:
         taken = taken.exclude(pk=user.pk)
@@ -323,8 +331,13 @@ def register_user(*, username: str, email: str, password: str, name: str = "") -
     """users.register: someone signing themselves up, unless REGISTRATION_ENABLED is off. They
     get what every new user gets (create_user: the `user` role, the default rooms).
 
-    Raises InvalidParams: registration disabled, username taken or invalid, password rules,
-    email invalid or taken. Nothing is written unless all is valid.
+    Raises InvalidParams: registration disabled, username taken or invalid, email invalid,
+    password rules, and only then email taken. Nothing is written unless all is valid.
+
+    Whether an email is taken is answered only to a registration that is otherwise valid, and
+    that would have made an account had the email been free: a probe for someone's email costs
+    an account, seen by the administrators, and is rate limited as every anonymous request
+    (docs/security.md says why the answer cannot be the same either way).
     """
     if not settings.REGISTRATION_ENABLED:
         raise InvalidParams(
@@ -341,8 +354,9 @@ def register_user(*, username: str, email: str, password: str, name: str = "") -
             error_type="username-invalid",
         ) from None
     email = email.strip().lower()  # as Rocket.Chat's registerUser keeps it
-    check_email(email)
+    check_email_format(email)
     check_password(password, User(username=username, email=email, name=name))
+    check_email_free(email)
     return create_user(username=username, email=email, password=password, name=name.strip())
 
 
@@ -542,9 +556,10 @@ def delete_user(*, user: User) -> None:
 
 
 def issue_token_for(*, by: User, user: User) -> str:
-    """users.createToken: a new login token for `user`, returned once. One's own needs nothing
-    more (it is another login); anyone else's needs user-generate-access-token. Raises
-    Forbidden."""
-    if by.pk != user.pk and not has_permission(by, "user-generate-access-token"):
+    """users.createToken: a new login token for `user`, returned once, for a caller holding
+    user-generate-access-token (admins by default, as in Rocket.Chat), one's own too: a login
+    token must not mint further logins that outlive it (a stolen token would otherwise keep
+    access after its owner logs it out). Raises Forbidden."""
+    if not has_permission(by, "user-generate-access-token"):
         raise Forbidden()
     return issue_login_token(user=user)

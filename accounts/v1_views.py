@@ -420,9 +420,11 @@ class UsersSetActiveStatusView(V1View):
     responses=api.v1_success("UserToken", {"data": api.shape("UserTokenData", LOGIN_DATA)})
 )
 class UsersCreateTokenView(V1View):
-    """POST /api/v1/users.createToken {userId | username}: a new login token for oneself, or
-    for anyone with user-generate-access-token. Answers `{"data": {userId, authToken}}`."""
+    """POST /api/v1/users.createToken {userId | username}: a new login token for anyone, one's
+    own too, by a holder of user-generate-access-token (a caller without it is refused before
+    the user is looked up). Answers `{"data": {userId, authToken}}`."""
 
+    permission_classes = [requires("user-generate-access-token")]
     Input = UserLookup
 
     def post(self, request: Request) -> Response:

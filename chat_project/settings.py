@@ -396,9 +396,16 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Every way to set a password (users.register, users.create, users.update, bulk registration,
+# the admin's forms, `manage.py changepassword`) checks it against these, with the user it is for.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "name", "email")},
+    },
+    {"NAME": "accounts.validators.PasswordWithoutUsernameValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -457,6 +464,12 @@ LOGGING = {
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The Django admin's sessions live in the browser's cookie, signed with SECRET_KEY, never in the
+# database: a dump of it signs no one in (docs/security.md). A password change (the session
+# auth hash) or a deactivation ends such a session at its next request; a logout deletes the
+# browser's cookie, and a copy taken earlier stops working SESSION_COOKIE_AGE after sign-in.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
 SESSION_COOKIE_HTTPONLY = True
 
 

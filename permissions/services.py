@@ -117,7 +117,7 @@ def add_user_to_role(*, user: User, role: Role, room: Room | None = None) -> boo
         if membership.roles.filter(pk=role.pk).exists():
             return False
         membership.roles.add(role)
-        role_changed(user=user, role=role.pk, held=True, scope=room.pk)
+        role_changed(user=user, role=role.pk, held=True, scope=room.pk, audience=room.audience())
         return True
 
 
@@ -133,7 +133,9 @@ def remove_user_from_role(*, user: User, role: Role, room: Room | None = None) -
             )
             if not held.delete()[0]:
                 return False
-            role_changed(user=user, role=role.pk, held=False, scope=room.pk)
+            role_changed(
+                user=user, role=role.pk, held=False, scope=room.pk, audience=room.audience()
+            )
             return True
         if role.pk == ADMIN:
             # Locked, so that two admins removing each other cannot both succeed.

@@ -79,6 +79,15 @@ class Room(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def audience(self) -> list[str] | None:
+        """Who may hear a broadcast about this room (a room role given or taken): None, every
+        signed-in user, for a public channel (as Rocket.Chat); its members' ids for a private
+        group, whose membership is nobody else's business (docs/security.md). One query for a
+        private group, none for a channel."""
+        if self.t == Room.Type.CHANNEL:
+            return None
+        return list(self.subscriptions.values_list("user_id", flat=True))
+
     def refresh_from_db(
         self, using: str | None = None, fields: Any = None, from_queryset: Any = None
     ) -> None:

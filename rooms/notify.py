@@ -110,7 +110,7 @@ def room_changed(room: Room) -> None:
 
 
 def room_role_changed(*, room: Room, user: Any, role: str, held: bool) -> None:
-    events.role_changed(user=user, role=role, held=held, scope=room.pk)
+    events.role_changed(user=user, role=role, held=held, scope=room.pk, audience=room.audience())
 
 
 EVERYONE = ("all", "here")

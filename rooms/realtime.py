@@ -273,12 +273,45 @@ def public_settings_get(call: Call, params: list[Any]) -> Any:
 # --- typing and other activity ---------------------------------------------------------------
 
 ROOM_ACTIVITY = ("typing", "user-activity")
+# Rocket.Chat's USER_ACTIVITIES, the only names its clients send and show.
+ACTIVITIES = ("user-typing", "user-recording", "user-uploading")
+# Rocket.Chat's IExtras: the thread the activity is in, as a message id (ours are at most 32).
+EXTRAS = {"tmid": 32}
+
+
+def activity_names(call: Call, value: Any) -> list[str]:
+    """user-activity's list: Rocket.Chat's activity names, each at most once."""
+    if (
+        not isinstance(value, list)
+        or not all(isinstance(name, str) and name in ACTIVITIES for name in value)
+        or len(set(value)) != len(value)
+    ):
+        raise errors.invalid_params(
+            call.name, f"activities must be a list of {', '.join(ACTIVITIES)}"
+        )
+    return list(value)
+
+
+def activity_extras(call: Call, value: Any) -> dict[str, str]:
+    """user-activity's extras: none (absent or null), or {} or {tmid} with a message id."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        key in EXTRAS and isinstance(text, str) and 0 < len(text) <= EXTRAS[key]
+        for key, text in value.items()
+    ):
+        raise errors.invalid_params(call.name, "extras must be {} or {tmid: a message id}")
+    return dict(value)
 
 
 def notify_room_method(call: Call, params: list[Any]) -> None:
-    """What clients emit on a room: `<rid>/user-activity` [username, ["user-typing"], {}] or
-    the older `<rid>/typing` [username, true|false], by a user who may read the room, in
-    their own name. Both forms are passed on, so old and new clients see each other type."""
+    """What clients emit on a room, by a user who may read it, in their own name, and in the
+    shapes Rocket.Chat defines: `<rid>/user-activity` [username, activities, extras?] (the
+    activities among user-typing, user-recording and user-uploading; extras none, {} or
+    {tmid}), or the older `<rid>/typing` [username, true|false]. Both forms are passed on, so
+    old and new clients see each other type. Anything else is an error and nothing is relayed:
+    what reaches the room's sockets is rebuilt from the checked parts, a few hundred bytes at
+    most, whatever arrived (Rocket.Chat relays its clients' arguments as they are)."""
     target = param(call, params, 0, str)
     rid, _, event = target.rpartition("/")
     if event not in ROOM_ACTIVITY or not rid:
@@ -287,35 +320,32 @@ def notify_room_method(call: Call, params: list[Any]) -> None:
     user = call.user
     if not args or args[0] != user.username:
         raise errors.not_allowed()
+    if event == "typing":
+        if len(args) != 2 or not isinstance(args[1], bool):
+            raise errors.invalid_params(call.name, "typing takes a username and true or false")
+        typing: bool = args[1]
+        activities = ["user-typing"] if typing else []
+        extras: dict[str, str] = {}
+    else:
+        if not 2 <= len(args) <= 3:
+            raise errors.invalid_params(
+                call.name, "user-activity takes a username, activities and extras"
+            )
+        activities = activity_names(call, args[1])
+        extras = activity_extras(call, args[2] if len(args) == 3 else None)
+        typing = "user-typing" in activities
     room = get_room(rid)
     if not can_read_room(user, room):
         raise errors.not_allowed()
-    if event == "typing":
-        typing = bool(args[1]) if len(args) > 1 else False
-        activity = ["user-typing"] if typing else []
+    events.room_activity(
+        room_id=rid,
+        event="user-activity",
+        args=[user.username, activities, extras],
+        origin=call.conn_id,
+    )
+    if typing or not activities:  # as Rocket.Chat: recording or uploading alone is not typing
         events.room_activity(
             room_id=rid, event="typing", args=[user.username, typing], origin=call.conn_id
-        )
-        events.room_activity(
-            room_id=rid,
-            event="user-activity",
-            args=[user.username, activity, {}],
-            origin=call.conn_id,
-        )
-    else:
-        activities = args[1] if len(args) > 1 and isinstance(args[1], list) else []
-        extras = args[2] if len(args) > 2 and isinstance(args[2], dict) else {}
-        events.room_activity(
-            room_id=rid,
-            event="user-activity",
-            args=[user.username, activities, extras],
-            origin=call.conn_id,
-        )
-        events.room_activity(
-            room_id=rid,
-            event="typing",
-            args=[user.username, "user-typing" in activities],
-            origin=call.conn_id,
         )
 
 

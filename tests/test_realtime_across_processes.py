@@ -35,7 +35,7 @@ pytestmark = [
 ]
 
 ADMIN_PASSWORD = "an admin passphrase"
-BOB_PASSWORD = "bob's long passphrase"
+BOB_PASSWORD = "a long passphrase of his"
 
 
 class Servers:

@@ -106,7 +106,7 @@ def forget_keys(channel):
 
 
 def sign_up(port, username):
-    password = f"{username} password {secrets.token_hex(4)}"
+    password = f"a passphrase {secrets.token_hex(4)}"
     status, body = call(
         port,
         "POST",

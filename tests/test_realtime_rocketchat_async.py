@@ -38,7 +38,7 @@ CLIENT_REQUIREMENT = "rocketchat-async>=4.3,<5"
 CLIENT_VENV = ROOT / "var" / "rocketchat-async-venv"
 DRIVER = Path(__file__).with_name("rocketchat_async_driver.py")
 ADMIN_PASSWORD = "an admin passphrase"
-BOB_PASSWORD = "bob's long passphrase"
+BOB_PASSWORD = "a long passphrase of his"
 
 
 # --- the client's virtualenv ----------------------------------------------------------------

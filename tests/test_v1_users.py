@@ -787,10 +787,28 @@ def test_create_token_for_another_user_with_user_generate_access_token(api, auth
     assert me.json()["username"] == "bot1"
 
 
-def test_create_token_for_oneself_needs_no_permission(as_user, user):
-    response = as_user(user).post("/api/v1/users.createToken", {"userId": user.pk}, format="json")
+def test_create_token_for_oneself_needs_user_generate_access_token_too(as_user, user):
+    """A token (stolen, say) cannot mint further logins for its user that would outlive it."""
+    caller = as_user(user)
+    response = caller.post("/api/v1/users.createToken", {"userId": user.pk}, format="json")
 
-    assert response.json()["data"]["userId"] == user.pk
+    assert response.status_code == 403
+    assert response.json() == {
+        "success": False,
+        "status": "error",
+        "message": "User does not have the permissions required for this action",
+        "error": FORBIDDEN,
+        "errorType": "error-unauthorized",
+        "detailed_error": "",
+        "request_id": response["X-Request-Id"],
+        "status_code": 403,
+    }
+    assert LoginToken.objects.filter(user=user).count() == 1  # as_user's own login only
+
+    Role.objects.get(pk="user").permissions.add("user-generate-access-token")
+    granted = caller.post("/api/v1/users.createToken", {"userId": user.pk}, format="json")
+    assert granted.json()["data"]["userId"] == user.pk
+    assert LoginToken.objects.filter(user=user).count() == 2
 
 
 def test_create_token_for_another_user_needs_user_generate_access_token(as_user, user):
@@ -802,8 +820,16 @@ def test_create_token_for_another_user_needs_user_generate_access_token(as_user,
     assert not LoginToken.objects.filter(user=other).exists()
 
 
-def test_create_token_needs_a_user(as_user, user):
-    response = as_user(user).post("/api/v1/users.createToken", {}, format="json")
+def test_create_token_refuses_before_looking_the_user_up(as_user, user):
+    """Without the permission, a name that exists and one that does not get the same 403."""
+    caller = as_user(user)
+    for body in ({"username": "nobody-at-all"}, {"username": user.username}, {}):
+        response = caller.post("/api/v1/users.createToken", body, format="json")
+        assert error_of(response) == (403, FORBIDDEN, "error-unauthorized")
+
+
+def test_create_token_needs_a_user(as_user, boss):
+    response = as_user(boss).post("/api/v1/users.createToken", {}, format="json")
 
     assert error_of(response) == (
         400,

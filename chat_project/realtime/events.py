@@ -82,13 +82,23 @@ def notify_user(user_id: str, event: str, args: list[Any]) -> None:
     publish(stream(NOTIFY_USER, f"{user_id}/{event}", args))
 
 
-def notify_logged(event: str, args: list[Any]) -> None:
-    publish(stream(NOTIFY_LOGGED, event, args))
+def notify_logged(event: str, args: list[Any], *, only: Iterable[str] | None = None) -> None:
+    """An event for every signed-in user, or (`only`: user ids) for those users alone."""
+    hints: dict[str, Any] = {} if only is None else {"to": list(only)}
+    publish(stream(NOTIFY_LOGGED, event, args, **hints))
 
 
-def role_changed(*, user: Any, role: str, held: bool, scope: str | None = None) -> None:
+def role_changed(
+    *,
+    user: Any,
+    role: str,
+    held: bool,
+    scope: str | None = None,
+    audience: Iterable[str] | None = None,
+) -> None:
     """Rocket.Chat's roles-change on stream-notify-logged: a role given or taken, globally or
-    (`scope`: a room id) in one room."""
+    (`scope`: a room id) in one room; heard by every signed-in user, or only by `audience` (user
+    ids: a private group's members, rooms.models.Room.audience)."""
     change: dict[str, Any] = {
         "type": "added" if held else "removed",
         "_id": role,
@@ -96,7 +106,7 @@ def role_changed(*, user: Any, role: str, held: bool, scope: str | None = None) 
     }
     if scope is not None:
         change["scope"] = scope
-    notify_logged("roles-change", [change])
+    notify_logged("roles-change", [change], only=audience)
 
 
 def memberships_changed(

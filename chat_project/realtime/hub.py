@@ -323,7 +323,11 @@ class Hub:
         origin = event.get("origin")
         subs = self.by_key.get((collection, event_name))
         if subs:
-            self.deliver(Frame(collection, event_name, args), subs, origin)
+            if "to" in event:  # only these users may hear it (a private group's members)
+                audience = set(event["to"])
+                subs = {sub for sub in subs if sub.conn.user_id in audience}
+            if subs:
+                self.deliver(Frame(collection, event_name, args), subs, origin)
         if "my" in event:
             members = self.my_by_room.get(event["rid"])
             if members:

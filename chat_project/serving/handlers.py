@@ -27,6 +27,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import ResolverMatch, URLResolver, get_resolver
 from django.utils.module_loading import import_string
 
+from chat_project.serving.access_log import redact_request_logs
+
 BROWSER_ONLY_MIDDLEWARE = (
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -153,4 +155,5 @@ def get_wsgi_application() -> ChatWSGIHandler:
     import django
 
     django.setup(set_prefix=False)
+    redact_request_logs()
     return ChatWSGIHandler()
