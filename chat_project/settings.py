@@ -306,7 +306,7 @@ ACCESS_CACHE_KEY = "chat:access-generation:" + str(_database["NAME"]).rsplit("/"
 # --- Django --------------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "chat_project.apps.ChatAdminConfig",  # django.contrib.admin on our site (chat_project/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
