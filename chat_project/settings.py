@@ -397,7 +397,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
         "chat_project.http.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
+        "chat_project.http.parsers.FormOrJsonParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": ["chat_project.http.renderers.FastJSONRenderer"],
