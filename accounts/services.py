@@ -29,9 +29,9 @@ from accounts.validators import validate_name
 from chat_project.db.lookups import pks_by_lowercase
 from chat_project.http.errors import (
     Failure,
-    Forbidden,
     InvalidParams,
     LoginFailed,
+    MissingPermission,
     bulk_record_error,
 )
 from chat_project.realtime import events as realtime
@@ -388,18 +388,18 @@ def update_user(
     password without that permission takes the current one (`currentPassword`), so that a
     stolen token cannot lock the owner out. A new password ends the user's other logins: all of
     them, or all but `keep_token` (the caller's own) when one changes one's own. Raises
-    Forbidden, or InvalidParams; nothing changes unless all is valid.
+    MissingPermission, or InvalidParams; nothing changes unless all is valid.
     """
     may_edit_others = has_permission(by, "edit-other-user-info")
     if user_id != by.pk and not may_edit_others:
-        raise Forbidden()
+        raise MissingPermission("edit-other-user-info")
     user = find_user(user_id=user_id)
     if user is None:
         raise InvalidParams("Invalid user", error_type="error-invalid-user")
     roles_change = roles is not None and set(roles) != {role.pk for role in user.roles.all()}
     active_change = active is not None and active != user.is_active
     if (roles_change or active_change) and not may_edit_others:
-        raise Forbidden()
+        raise MissingPermission("edit-other-user-info")
     new_roles = checked_global_roles(roles) if roles is not None and roles_change else None
     fields: list[str] = []
     if username is not None and username != user.username:
@@ -524,7 +524,7 @@ def delete_user(*, user: User) -> None:
 def issue_token_for(*, by: User, user: User) -> str:
     """users.createToken: a new login token for `user`, returned once. One's own needs nothing
     more (it is another login); anyone else's needs user-generate-access-token. Raises
-    Forbidden."""
+    MissingPermission."""
     if by.pk != user.pk and not has_permission(by, "user-generate-access-token"):
-        raise Forbidden()
+        raise MissingPermission("user-generate-access-token")
     return issue_login_token(user=user)

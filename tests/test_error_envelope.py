@@ -52,7 +52,11 @@ def test_an_unknown_api_url(api):
 
     assert response.status_code == 404
     assert response.json() == envelope(
-        response, status=404, message="API endpoint does not exist", error_type="error-not-found"
+        response,
+        status=404,
+        message="API endpoint does not exist",
+        error_type="error-not-found",
+        detailed_error="No endpoint at this path. Every endpoint is listed at /api/docs/ (OpenAPI).",
     )
 
 
