@@ -26,8 +26,9 @@ NOT_LIVE = (
 )
 
 
-def assert_not_logged_in(response, detailed_error):
-    """Rocket.Chat's 401 (the message clients read), and in detailed_error what was wrong."""
+def assert_not_logged_in(response, detailed_error=NOT_LIVE.format("X-Auth-Token")):
+    """Rocket.Chat's 401 (the message clients read), and in detailed_error what was wrong: by
+    default, a token that is no longer (or never was) a live login."""
     assert response.status_code == 401
     assert response.json() == {
         "success": False,
