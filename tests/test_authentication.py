@@ -24,9 +24,10 @@ NOT_LIVE = (
     "The {} is not a live login token (unknown, expired or revoked, or its user deactivated): "
     "log in again for a new one."
 )
+TOKEN_NOT_LIVE = NOT_LIVE.format("X-Auth-Token")
 
 
-def assert_not_logged_in(response, detailed_error=NOT_LIVE.format("X-Auth-Token")):
+def assert_not_logged_in(response, detailed_error=TOKEN_NOT_LIVE):
     """Rocket.Chat's 401 (the message clients read), and in detailed_error what was wrong: by
     default, a token that is no longer (or never was) a live login."""
     assert response.status_code == 401
@@ -88,7 +89,7 @@ def test_a_valid_token_with_another_users_id(api, user):
 def test_a_garbage_token(api, user, token):
     assert_not_logged_in(
         api.get("/api/logout", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=user.pk),
-        NOT_LIVE.format("X-Auth-Token"),
+        TOKEN_NOT_LIVE,
     )
 
 
@@ -97,7 +98,7 @@ def test_a_revoked_token_says_to_log_in_again(api, user):
     headers = {"HTTP_X_AUTH_TOKEN": token, "HTTP_X_USER_ID": user.pk}
     assert api.post("/api/v1/logout", **headers).status_code == 200
 
-    assert_not_logged_in(api.get("/api/v1/me", **headers), NOT_LIVE.format("X-Auth-Token"))
+    assert_not_logged_in(api.get("/api/v1/me", **headers), TOKEN_NOT_LIVE)
 
 
 def test_bearer_token_identifies_its_user(api, user):
