@@ -8,6 +8,7 @@ import shutil
 import subprocess
 
 import pytest
+from django.db import OperationalError
 
 from chat_project import __version__
 from tests.factories import SubscriptionFactory, UserFactory
@@ -18,6 +19,11 @@ CURL = shutil.which("curl")
 
 
 class Unreachable:
+    """A database connection or cache whose server has gone away."""
+
+    def cursor(self):
+        raise OperationalError("connection refused")
+
     def get(self, *args, **kwargs):
         raise ConnectionError("connection refused")
 
@@ -55,6 +61,15 @@ def test_the_page_shows_a_degraded_health_as_the_health_check_does(client, monke
 
     assert "Health: degraded database reachable" in text
     assert "cache unreachable" in text
+
+
+def test_the_page_still_answers_when_the_database_is_down(client, monkeypatch):
+    monkeypatch.setattr("chat_project.http.health.connection", Unreachable())
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert "Health: down database unreachable, cache reachable" in text_of(response)
 
 
 def test_the_page_costs_the_health_checks_one_query(client, django_assert_num_queries):
