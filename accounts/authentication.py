@@ -72,6 +72,8 @@ def check_credentials(request: HttpRequest) -> Outcome:
         return AuthenticationFailed(NO_AUTH_HEADER)
     elif not user_id:
         return AuthenticationFailed(NO_USER_ID_HEADER)
+    # Checked apart from the user id, so that the 401 can say which did not match. A token sent
+    # with another user's id counts as used: whoever sent it holds its secret.
     token = verify_login_token(secret)
     if token is None:
         return AuthenticationFailed(

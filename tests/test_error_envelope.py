@@ -79,6 +79,9 @@ def test_an_unknown_api_url_in_debug_mode_is_still_json(api, settings):
 
     assert response.status_code == 404
     assert response.json()["message"] == "API endpoint does not exist"
+    assert response.json()["detailed_error"] == (
+        "No endpoint at this path. Every endpoint is listed at /api/docs/ (OpenAPI)."
+    )
 
 
 def test_a_wrong_method(api):

@@ -121,7 +121,6 @@ class MissingPermission(Forbidden):
     one of them would have done). Room roles count where the check was in a room."""
 
     def __init__(self, *names: str, any_of: bool = False) -> None:
-        self.permissions = names
         super().__init__(detailed_error=missing_permission_words(names, any_of=any_of))
 
 
@@ -530,10 +529,13 @@ def handler500(request: HttpRequest) -> HttpResponse:
 def envelope_for_foreign_error(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """An /api/ error response that did not come from render_error (Django's DEBUG pages, a
     405 from a plain Django view, a CSRF refusal...) redone in the envelope."""
-    detail = "See the server log for the traceback." if settings.DEBUG else ""
-    error = error_for_status(
-        response.status_code, detailed_error=detail if response.status_code >= 500 else ""
-    )
+    if response.status_code == 404:  # DEBUG's technical 404 page
+        detail = SEE_THE_DOCS
+    elif response.status_code >= 500 and settings.DEBUG:
+        detail = "See the server log for the traceback."
+    else:
+        detail = ""
+    error = error_for_status(response.status_code, detailed_error=detail)
     envelope = render_error(request, error)
     for header in ("Allow", "Retry-After"):
         if header in response:
