@@ -44,19 +44,29 @@ class UserAdmin(auth_admin.UserAdmin):
     add_form = UserCreationForm
     list_display = ("username", "name", "email", "is_active", "is_superuser", "created_at")
     list_filter = ("is_active", "roles", "is_superuser", "is_staff")
-    filter_horizontal = ("roles", "groups", "user_permissions")
+    # Roles are the one permission system (they rule the API and the websocket); Django's groups
+    # and per-user permissions, which would sit next to them and rule nothing there, are not shown.
+    filter_horizontal = ("roles",)
     search_fields = ("username", "name", "email", "id")
     ordering = ("username",)
     readonly_fields = ("id", "created_at", "updated_at", "last_login")
     fieldsets = (
         (None, {"fields": ("id", "username", "password")}),
         ("Profile", {"fields": ("name", "email")}),
-        ("Access", {"fields": ("is_active", "roles")}),
+        (
+            "Access",
+            {
+                "fields": ("is_active", "roles"),
+                "description": "What the user may do through the API and the websocket: the "
+                "permissions their roles hold (see Roles).",
+            },
+        ),
         (
             "Django admin access",
             {
                 "classes": ("collapse",),
-                "fields": ("is_staff", "is_superuser", "groups", "user_permissions"),
+                "fields": ("is_staff", "is_superuser"),
+                "description": "Who may use this admin: a user with both flags.",
             },
         ),
         ("Dates", {"fields": ("created_at", "updated_at", "last_login")}),

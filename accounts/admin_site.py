@@ -23,6 +23,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import checked_password
+from chat_project.admin import ChatAdminSite
 from chat_project.http.errors import (
     ApiError,
     LoginBlockedForIp,
@@ -88,8 +89,9 @@ class GuardedPasswordChangeView(PasswordChangeView):
         return {**super().get_form_kwargs(), "address": client_address(self.request)}
 
 
-class GuardedAdminSite(admin.AdminSite):
-    """`admin.site` (accounts.apps.GuardedAdminConfig makes it the default site)."""
+class GuardedAdminSite(ChatAdminSite):
+    """`admin.site` (accounts.apps.GuardedAdminConfig makes it the default site): the product's
+    site (chat_project.admin), its password checks behind the login guard."""
 
     login_form = GuardedAdminLoginForm
 

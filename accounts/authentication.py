@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import cast
 
 from django.http import HttpRequest
@@ -36,12 +37,27 @@ def authenticate_http_request(
     return outcome
 
 
+# What was wrong with a request's credentials, in the 401's detailed_error (its message stays
+# Rocket.Chat's "You must be logged in to do this.", which clients read).
+NO_AUTH_HEADER = "The X-Auth-Token header is missing: send it with X-User-Id."
+NO_USER_ID_HEADER = (
+    "The X-User-Id header is missing: send it with X-Auth-Token, "
+    "or the token alone as Authorization: Bearer <token>."
+)
+EMPTY_BEARER = "The Authorization header has no token after Bearer."
+NOT_A_LIVE_LOGIN = (
+    "The {} is not a live login token (unknown, expired or revoked, or its user deactivated): "
+    "log in again for a new one."
+)
+OF_ANOTHER_USER = "The X-Auth-Token is not X-User-Id's: they must come from the same login."
+
+
 def check_credentials(request: HttpRequest) -> Outcome:
     """`X-Auth-Token` with `X-User-Id` (Rocket.Chat), or `Authorization: Bearer <token>`.
 
     Rocket.Chat's pair must come together and the token must belong to that user; a bearer token
     names its user itself. Returns (user, token), None for no credentials at all, or the
-    AuthenticationFailed to raise.
+    AuthenticationFailed to raise, whose detail says which header was missing or did not match.
     """
     secret = request.META.get("HTTP_X_AUTH_TOKEN", "").strip()
     user_id: str | None = request.META.get("HTTP_X_USER_ID", "").strip()
@@ -50,11 +66,21 @@ def check_credentials(request: HttpRequest) -> Outcome:
         if scheme.lower() != "bearer":
             return None
         secret, user_id = secret.strip(), None
-    if not secret or user_id == "":
-        return AuthenticationFailed()
-    token = verify_login_token(secret, user_id=user_id)
+        if not secret:
+            return AuthenticationFailed(EMPTY_BEARER)
+    elif not secret:
+        return AuthenticationFailed(NO_AUTH_HEADER)
+    elif not user_id:
+        return AuthenticationFailed(NO_USER_ID_HEADER)
+    # Checked apart from the user id, so that the 401 can say which did not match. A token sent
+    # with another user's id counts as used: whoever sent it holds its secret.
+    token = verify_login_token(secret)
     if token is None:
-        return AuthenticationFailed()
+        return AuthenticationFailed(
+            NOT_A_LIVE_LOGIN.format("X-Auth-Token" if user_id is not None else "bearer token")
+        )
+    if user_id is not None and not hmac.compare_digest(token.user_id.encode(), user_id.encode()):
+        return AuthenticationFailed(OF_ANOTHER_USER)
     return token.user, token
 
 

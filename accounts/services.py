@@ -29,9 +29,9 @@ from accounts.validators import validate_name
 from chat_project.db.lookups import pks_by_lowercase
 from chat_project.http.errors import (
     Failure,
-    Forbidden,
     InvalidParams,
     LoginFailed,
+    MissingPermission,
     bulk_record_error,
 )
 from chat_project.realtime import events as realtime
@@ -426,19 +426,19 @@ def update_user(
     stolen token cannot lock the owner out; it is checked behind the login guard, as a login
     from `address` is (checked_password), so that a stolen token cannot guess it either. A new
     password ends the user's other logins: all of them, or all but `keep_token` (the caller's
-    own) when one changes one's own. Raises Forbidden, InvalidParams, or the guard's refusals
-    (429, 503); nothing changes unless all is valid.
+    own) when one changes one's own. Raises MissingPermission, InvalidParams, or the guard's
+    refusals (429, 503); nothing changes unless all is valid.
     """
     may_edit_others = has_permission(by, "edit-other-user-info")
     if user_id != by.pk and not may_edit_others:
-        raise Forbidden()
+        raise MissingPermission("edit-other-user-info")
     user = find_user(user_id=user_id)
     if user is None:
         raise InvalidParams("Invalid user", error_type="error-invalid-user")
     roles_change = roles is not None and set(roles) != {role.pk for role in user.roles.all()}
     active_change = active is not None and active != user.is_active
     if (roles_change or active_change) and not may_edit_others:
-        raise Forbidden()
+        raise MissingPermission("edit-other-user-info")
     new_roles = checked_global_roles(roles) if roles is not None and roles_change else None
     fields: list[str] = []
     if username is not None and username != user.username:
@@ -559,7 +559,7 @@ def issue_token_for(*, by: User, user: User) -> str:
     """users.createToken: a new login token for `user`, returned once, for a caller holding
     user-generate-access-token (admins by default, as in Rocket.Chat), one's own too: a login
     token must not mint further logins that outlive it (a stolen token would otherwise keep
-    access after its owner logs it out). Raises Forbidden."""
+    access after its owner logs it out). Raises MissingPermission."""
     if not has_permission(by, "user-generate-access-token"):
-        raise Forbidden()
+        raise MissingPermission("user-generate-access-token")
     return issue_login_token(user=user)

@@ -43,6 +43,7 @@ from accounts.services import (
 from accounts.views import LOGGED_OUT, LOGIN_DATA, LoginInput
 from chat_project.db.timestamps import iso_ms
 from chat_project.http import schema as api
+from chat_project.http.errors import missing_permission_words
 from chat_project.http.fields import StrictCharField
 from chat_project.http.ratelimit import client_address
 from chat_project.http.v1 import (
@@ -563,6 +564,6 @@ class UsersSetStatusView(V1View):
         elif has_permission(viewer, "edit-other-user-info"):
             user = user_from_params(given)
         else:
-            raise forbidden()
+            raise forbidden(detailed_error=missing_permission_words(["edit-other-user-info"]))
         presence.set_status(user_id=user.pk, status=status or None, text=message)
         return ok()

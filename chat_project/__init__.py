@@ -8,3 +8,5 @@ AppConfig.ready().
 """
 
 __version__ = "0.1.0"
+# What the page at `/` and the Django admin call this server.
+PRODUCT_NAME = "chat-server"

@@ -325,7 +325,9 @@ ACCESS_CACHE_KEY = "chat:access-generation:" + str(_database["NAME"]).rsplit("/"
 # --- Django --------------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "accounts.apps.GuardedAdminConfig",  # django.contrib.admin, its logins behind the login guard
+    # django.contrib.admin on the product's site (chat_project/admin.py), its password checks
+    # behind the login guard (accounts/admin_site.py).
+    "accounts.apps.GuardedAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -426,7 +428,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
         "chat_project.http.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
+        "chat_project.http.parsers.FormOrJsonParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": ["chat_project.http.renderers.FastJSONRenderer"],

@@ -5,8 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.negotiation import DefaultContentNegotiation
 
 from chat_project.http.health import health
+from chat_project.http.home import home
 
 urlpatterns = [
+    # For people: what this server is, its health and where to go next (not part of the API).
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     # The OpenAPI schema (JSON; YAML with ?format=yaml) and its Swagger UI: public, no login.
     path(

@@ -1,4 +1,7 @@
-"""Roles and permissions in the Django admin: what the seed did in the MongoDB shell."""
+"""Roles and permissions in the Django admin: what the seed did in the MongoDB shell.
+
+They are the one permission system: Django's own Groups, which django.contrib.auth registers,
+would be a second one that rules nothing in the API, so the admin does not show them."""
 
 from __future__ import annotations
 
@@ -7,12 +10,15 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.contrib.auth.models import Group
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from permissions.models import Permission, Role
 from permissions.selectors import role_in_use
 from permissions.services import delete_unheld_role, set_role_permissions
+
+admin.site.unregister(Group)
 
 
 class RoleForm(forms.ModelForm):

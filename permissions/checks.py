@@ -12,6 +12,7 @@ from rest_framework.request import Request
 
 from accounts.models import User
 from chat_project import access_cache
+from chat_project.http.errors import MissingPermission
 from permissions.models import Permission, Role
 from rooms.models import Room, Subscription
 
@@ -87,6 +88,12 @@ def has_permission(user: User, name: str, room: Room | None = None) -> bool:
     return any(name in held.by_room_role.get(role, ()) for role in held.room_roles[room.pk])
 
 
+def check_permission(user: User, name: str, room: Room | None = None) -> None:
+    """has_permission, or raises MissingPermission, whose detailed_error names `name`."""
+    if not has_permission(user, name, room):
+        raise MissingPermission(name)
+
+
 def bypasses_rate_limits(user: User) -> bool:
     """Holders of api-bypass-rate-limit are not counted by the API's rate limits."""
     return has_permission(user, "api-bypass-rate-limit")
@@ -94,16 +101,20 @@ def bypasses_rate_limits(user: User) -> bool:
 
 def requires(*names: str) -> type[BasePermission]:
     """A DRF permission class admitting signed-in users who hold every one of `names` globally:
-    `permission_classes = [requires("bulk-create-c", "create-c")]`."""
+    `permission_classes = [requires("bulk-create-c", "create-c")]`. A signed-in user who lacks
+    some gets MissingPermission naming them; an anonymous caller, DRF's 401."""
 
     class Requires(BasePermission):
         required = names
 
         def has_permission(self, request: Request, view: Any) -> bool:
             user = request.user
-            return bool(
-                user and user.is_authenticated and all(has_permission(user, n) for n in names)
-            )
+            if not (user and user.is_authenticated):
+                return False
+            missing = [name for name in names if not has_permission(user, name)]
+            if missing:
+                raise MissingPermission(*missing)
+            return True
 
     Requires.__name__ = f"Requires({', '.join(names)})"
     return Requires

@@ -22,7 +22,12 @@ from rest_framework.response import Response
 from accounts.authentication import user_of
 from accounts.selectors import user_from_params
 from chat_project.http import schema as api
-from chat_project.http.errors import ApiError, InvalidRoleProperties, api_error_from_drf
+from chat_project.http.errors import (
+    ApiError,
+    InvalidRoleProperties,
+    api_error_from_drf,
+    missing_permission_words,
+)
 from chat_project.http.fields import StrictCharField, batch_param
 from chat_project.http.v1 import (
     PageInput,
@@ -57,10 +62,16 @@ def failure(text: str, error_type: str, *, error: str | None = None, detail: str
     return V1Error(text, error=error or text, error_type=error_type, detailed_error=detail)
 
 
-def not_allowed(reason: str, error_type: str) -> ApiError:
-    """A missing permission in Rocket.Chat's words for it at that place. Rocket.Chat answers
-    400 there; we answer every missing permission with 403."""
-    return v1_error(reason, error_type, status_code=403, status="error")
+def not_allowed(reason: str, error_type: str, permission: str) -> ApiError:
+    """A missing `permission` in Rocket.Chat's words for it at that place (our detail names it).
+    Rocket.Chat answers 400 there; we answer every missing permission with 403."""
+    return v1_error(
+        reason,
+        error_type,
+        status_code=403,
+        status="error",
+        detailed_error=missing_permission_words([permission]),
+    )
 
 
 def since(error_type: str) -> Time:
@@ -212,7 +223,9 @@ class RolesAddUserView(V1View):
             raise failure("Role not found", "error-role-not-found", error="error-role-not-found")
         caller = user_of(request)
         if role.pk == ADMIN and not has_permission(caller, "assign-admin-role"):
-            raise not_allowed("Assigning admin is not allowed", "error-action-not-allowed")
+            raise not_allowed(
+                "Assigning admin is not allowed", "error-action-not-allowed", "assign-admin-role"
+            )
         room = get_room(given["roomId"]) if given["roomId"] else None
         if not add_user_to_role(user=user, role=role, room=room):
             raise v1_error("User already in role", "error-user-already-in-role")
@@ -289,7 +302,7 @@ class RolesUsersView(V1View):
         given = self.parse()
         room_id = given["roomId"]
         if room_id and not has_permission(user_of(request), "view-other-user-channels"):
-            raise not_allowed("Not allowed", "error-not-allowed")
+            raise not_allowed("Not allowed", "error-not-allowed", "view-other-user-channels")
         role = role_or_error(given["role"])
         room = get_room(room_id) if room_id else None
         return paginated("users", users_in_role(role, room), given["page"], role_holder_json)

@@ -15,6 +15,7 @@ from chat_project.http.errors import (
     ReadOnlyRoom,
     RoomArchived,
     RoomNotFound,
+    missing_permission_words,
 )
 from permissions.checks import has_permission
 from rooms.models import Message, Room, Subscription
@@ -147,6 +148,13 @@ def can_read_room(user: User, room: Room) -> bool:
     return is_member(user, room)
 
 
+def unreadable_why(room: Room) -> str:
+    """The detailed_error of a refusal by can_read_room: what would have let the caller in."""
+    if room.t == Room.Type.CHANNEL:
+        return missing_permission_words(["view-c-room"]) + " Members may read without it."
+    return "Only its members may read this room."
+
+
 def access_room(user: User, room_id: str, *, for_write: bool = False) -> Room:
     """The room, if `user` may read it (or, with for_write, post in it).
 
@@ -163,14 +171,14 @@ def check_access(user: User, room: Room, *, for_write: bool = False) -> Room:
     Raises CannotAccessRoom (reading), or, to post: NotAMember, RoomArchived, ReadOnlyRoom."""
     if not for_write:
         if not can_read_room(user, room):
-            raise CannotAccessRoom()
+            raise CannotAccessRoom(detailed_error=unreadable_why(room))
         return room
     if not is_member(user, room):
         raise NotAMember()
     if room.archived:
         raise RoomArchived()
     if room.read_only and not has_permission(user, "post-readonly", room):
-        raise ReadOnlyRoom()
+        raise ReadOnlyRoom(detailed_error=missing_permission_words(["post-readonly"]))
     return room
 
 

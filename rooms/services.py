@@ -23,7 +23,6 @@ from chat_project.http.errors import (
     CannotAccessRoom,
     DeletingAsAuthorNotAllowed,
     DeletingInReadOnlyRoom,
-    Forbidden,
     InvalidParams,
     LastOwner,
     MessageActionNotAllowed,
@@ -37,8 +36,9 @@ from chat_project.http.errors import (
     RoomArchived,
     RoomNotFound,
     bulk_record_error,
+    missing_permission_words,
 )
-from permissions.checks import has_permission
+from permissions.checks import check_permission, has_permission
 from rooms import notify
 from rooms.access import access_room, forget_membership
 from rooms.models import Message, Room, Subscription
@@ -57,7 +57,7 @@ def join_room(*, user: User, room: Room) -> None:
     if room.t != Room.Type.CHANNEL:
         raise NotJoinable()
     if not has_permission(user, "view-c-room"):
-        raise CannotAccessRoom()
+        raise CannotAccessRoom(detailed_error=missing_permission_words(["view-c-room"]))
     if room.archived:
         raise RoomArchived()
     # get_or_create inserts inside a savepoint and, when a racing request won, reads its row:
@@ -93,11 +93,10 @@ def join_default_rooms(*, users: list[User]) -> None:
 def leave_room(*, user: User, room: Room) -> None:
     """Ends `user`'s membership of `room`.
 
-    Raises NotInRoom if they were not a member, Forbidden without leave-c / leave-p, and
+    Raises NotInRoom if they were not a member, MissingPermission without leave-c / leave-p, and
     LastOwner when they own the room alone and others remain (someone must be able to run it).
     """
-    if not has_permission(user, "leave-c" if room.t == Room.Type.CHANNEL else "leave-p", room):
-        raise Forbidden()
+    check_permission(user, "leave-c" if room.t == Room.Type.CHANNEL else "leave-p", room)
     with transaction.atomic(durable=True):
         # Locking the room makes two owners leaving at once take turns, so one of them stays.
         list(Room.objects.select_for_update().filter(pk=room.pk).values_list("pk"))
@@ -119,16 +118,14 @@ def leave_room(*, user: User, room: Room) -> None:
 def archive_room(*, user: User, room: Room) -> None:
     """Archives `room`: it then refuses joins and messages. Needs archive-room (held by admins
     and the room's owners). Archiving twice changes nothing."""
-    if not has_permission(user, "archive-room", room):
-        raise Forbidden()
+    check_permission(user, "archive-room", room)
     with transaction.atomic(durable=True):
         set_archived(room, archived=True)
 
 
 def unarchive_room(*, user: User, room: Room) -> None:
     """Undoes archive_room. Needs unarchive-room."""
-    if not has_permission(user, "unarchive-room", room):
-        raise Forbidden()
+    check_permission(user, "unarchive-room", room)
     with transaction.atomic(durable=True):
         set_archived(room, archived=False)
 
@@ -147,15 +144,15 @@ def create_rooms(*, creator: User, records: Any) -> list[Room]:
 
     The whole batch is checked first (shape, name rules, names unused and unique in the batch,
     every member exists; create-p for private ones), then written in bulk in one transaction.
-    Raises InvalidParams naming the first bad record, or Forbidden.
+    Raises InvalidParams naming the first bad record, or MissingPermission.
     """
     if not isinstance(records, list):
         raise InvalidParams("rooms must be a list of {name, members} records.")
     if len(records) > settings.BULK_MAX:
         raise InvalidParams(f"At most {settings.BULK_MAX} records per batch, not {len(records)}.")
     rooms = [room_from_record(index, record, creator) for index, record in enumerate(records)]
-    if any(room.t == Room.Type.GROUP for room in rooms) and not has_permission(creator, "create-p"):
-        raise Forbidden()
+    if any(room.t == Room.Type.GROUP for room in rooms):
+        check_permission(creator, "create-p")
     check_names_unused(rooms)
     members = members_by_record(records)
     try:
@@ -202,10 +199,9 @@ def create_room(
     *, creator: User, name: str, private: bool = False, members: list[str], read_only: bool = False
 ) -> Room:
     """One new room (channels.create, groups.create): `creator` needs create-c (create-p for a
-    private group), becomes its owner, and the named members join. Raises Forbidden or
+    private group), becomes its owner, and the named members join. Raises MissingPermission or
     InvalidParams with Rocket.Chat's words."""
-    if not has_permission(creator, "create-p" if private else "create-c"):
-        raise Forbidden()
+    check_permission(creator, "create-p" if private else "create-c")
     room = Room(
         name=name,
         t=Room.Type.GROUP if private else Room.Type.CHANNEL,
@@ -261,7 +257,13 @@ def invite_users(*, by: User, room: Room, users: list[User]) -> None:
         and Subscription.objects.filter(room=room, user=by).exists()
     )
     if not allowed:
-        raise InvalidParams("Not allowed", error_type="error-not-allowed")
+        raise InvalidParams(
+            "Not allowed",
+            error_type="error-not-allowed",
+            detailed_error=missing_permission_words(
+                [anywhere, "add-user-to-joined-room"], any_of=True
+            ),
+        )
     if room.archived:
         raise RoomArchived()
     with transaction.atomic(durable=True):
@@ -278,7 +280,11 @@ def invite_users(*, by: User, room: Room, users: list[User]) -> None:
 def remove_from_room(*, by: User, room: Room, user: User) -> None:
     """Takes `user` out of `room` (channels.kick): needs remove-user; the last owner stays."""
     if not has_permission(by, "remove-user", room):
-        raise InvalidParams("Not allowed", error_type="error-not-allowed")
+        raise InvalidParams(
+            "Not allowed",
+            error_type="error-not-allowed",
+            detailed_error=missing_permission_words(["remove-user"]),
+        )
     with transaction.atomic(durable=True):
         list(Room.objects.select_for_update().filter(pk=room.pk).values_list("pk"))
         theirs = Subscription.objects.filter(room=room, user=user).first()
@@ -306,7 +312,11 @@ def set_room_role(*, by: User, room: Room, user: User, role: str, held: bool) ->
     not twice, and never the last owner taken away."""
     permission, noun, suffix = ROOM_ROLES[role]
     if not has_permission(by, permission, room):
-        raise InvalidParams("Not allowed", error_type="error-not-allowed")
+        raise InvalidParams(
+            "Not allowed",
+            error_type="error-not-allowed",
+            detailed_error=missing_permission_words([permission]),
+        )
     with transaction.atomic(durable=True):
         list(Room.objects.select_for_update().filter(pk=room.pk).values_list("pk"))
         theirs = Subscription.objects.filter(room=room, user=user).first()
@@ -350,7 +360,9 @@ def update_room(*, by: User, room: Room, **changes: Any) -> Room:
     for field in changes:
         if not has_permission(by, SETTING_PERMISSIONS[field], room):
             raise InvalidParams(
-                "Editing room is not allowed", error_type="error-action-not-allowed"
+                "Editing room is not allowed",
+                error_type="error-action-not-allowed",
+                detailed_error=missing_permission_words([SETTING_PERMISSIONS[field]]),
             )
     if "name" in changes:
         check_room_name(changes["name"], besides=room)
@@ -369,8 +381,7 @@ def update_room(*, by: User, room: Room, **changes: Any) -> Room:
 
 def delete_room(*, by: User, room: Room) -> None:
     """Deletes `room` with its memberships and messages (channels.delete): delete-c or delete-p."""
-    if not has_permission(by, "delete-c" if room.t == Room.Type.CHANNEL else "delete-p", room):
-        raise Forbidden()
+    check_permission(by, "delete-c" if room.t == Room.Type.CHANNEL else "delete-p", room)
     with transaction.atomic(durable=True):
         members = list(Subscription.objects.filter(room=room).values_list("user_id", flat=True))
         room_id = room.pk
@@ -611,9 +622,9 @@ def send_message(
     check_message_extras(
         alias=alias, emoji=emoji, avatar=avatar, attachments=attachments, message_id=message_id
     )
-    if (alias or avatar) and not has_permission(user, "message-impersonate", room):
+    if alias or avatar:
         # Posting under another name or face is for bots and apps, as in Rocket.Chat.
-        raise Forbidden()
+        check_permission(user, "message-impersonate", room)
     if message_id is not None and Message.objects.filter(pk=message_id).exists():
         raise MessageIdTaken()
     fields: dict[str, Any] = {"alias": alias, "emoji": emoji, "avatar": avatar}
@@ -738,7 +749,7 @@ def edit_message(*, user: User, message: Message, text: str) -> Message:
         message_editing_allowed() and message.author_id == user.pk
     )
     if not may_edit:
-        raise MessageEditingNotAllowed()
+        raise MessageEditingNotAllowed(detailed_error=missing_permission_words(["edit-message"]))
     access_room(user, message.room_id, for_write=True)
     if text == message.msg:
         return message
@@ -768,9 +779,13 @@ def check_can_delete(user: User, message: Message) -> None:
         or (message.author_id == user.pk and has_permission(user, "delete-own-message", room))
     )
     if not may_delete:
-        raise MessageActionNotAllowed()
+        enough = ["force-delete-message"]
+        if message_deleting_allowed():
+            own = ["delete-own-message"] if message.author_id == user.pk else []
+            enough = ["delete-message", *own, *enough]
+        raise MessageActionNotAllowed(detailed_error=missing_permission_words(enough, any_of=True))
     if room.read_only and not has_permission(user, "post-readonly", room):
-        raise DeletingInReadOnlyRoom()
+        raise DeletingInReadOnlyRoom(detailed_error=missing_permission_words(["post-readonly"]))
 
 
 def delete_message(*, user: User, message: Message, as_author: bool = False) -> None:

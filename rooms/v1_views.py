@@ -22,7 +22,7 @@ from accounts.selectors import user_from_params
 from accounts.serializers import user_brief
 from chat_project.db.timestamps import iso_ms
 from chat_project.http import schema as api
-from chat_project.http.errors import ApiError, RoomNotFound
+from chat_project.http.errors import ApiError, RoomNotFound, missing_permission_words
 from chat_project.http.v1 import (
     MAX_OFFSET,
     Flag,
@@ -40,7 +40,7 @@ from chat_project.http.v1 import (
     v1_failure,
 )
 from permissions.checks import has_permission
-from rooms.access import can_read_room, get_visible_room
+from rooms.access import can_read_room, get_visible_room, unreadable_why
 from rooms.models import Room, Subscription
 from rooms.selectors import (
     channel_history,
@@ -182,7 +182,11 @@ class ListView(RoomView):
         rooms: QuerySet[Room] = Room.objects.filter(t=self.kind.t)
         if self.kind is CHANNELS and not has_permission(user, "view-c-room"):
             if not has_permission(user, "view-joined-room"):
-                raise forbidden()
+                raise forbidden(
+                    detailed_error=missing_permission_words(
+                        ["view-c-room", "view-joined-room"], any_of=True
+                    )
+                )
             rooms = rooms.filter(subscriptions__user=user)
         elif self.kind is GROUPS:
             rooms = rooms.filter(subscriptions__user=user)
@@ -228,7 +232,7 @@ class HistoryView(RoomView):
         given = self.parse()
         room = self.find_room(checked_archived=False, counted=False)
         if not can_read_room(user_of(request), room):
-            raise forbidden()
+            raise forbidden(detailed_error=unreadable_why(room))
         messages = channel_history(
             room,
             latest=given["latest"],
@@ -251,7 +255,7 @@ class MessagesView(RoomView):
     def get(self, request: Request) -> Response:
         room = self.find_room(checked_archived=False)
         if not can_read_room(user_of(request), room):
-            raise forbidden()
+            raise forbidden(detailed_error=unreadable_why(room))
         messages = messages_to_show().filter(room=room)
         return paginated("messages", messages, self.parse()["page"], message_json)
 
@@ -273,7 +277,7 @@ class MembersView(RoomView):
     def get(self, request: Request) -> Response:
         room = self.find_room(checked_archived=False)
         if not can_read_room(user_of(request), room):
-            raise forbidden()
+            raise forbidden(detailed_error=unreadable_why(room))
         return paginated("members", room_members(room), self.parse()["page"], member_json)
 
 
@@ -339,7 +343,9 @@ class CountersView(RoomView):
         subject = caller
         if given["userId"]:
             if not has_permission(caller, "view-room-administration"):
-                raise forbidden()
+                raise forbidden(
+                    detailed_error=missing_permission_words(["view-room-administration"])
+                )
             subject = user_from_params(given)
         room = self.find_room()
         subscription = Subscription.objects.filter(room=room, user=subject).first()

@@ -1,7 +1,8 @@
 """The admin as an administrator uses it: a real headless Chromium creates a role, grants it
 bulk-create-c and create-c with the two-pane selector, gives it to a plain user, and the API
-honours it; revoking it in the same way takes the right away again. And a user the login guard
-has blocked stays out of the admin, even with the right password.
+honours it; revoking it in the same way takes the right away again. A user the login guard
+has blocked stays out of the admin, even with the right password. And the page at `/` as a
+newcomer opens it: every link on it followed, and the admin's "View site" link back to it.
 
 Needs Debian's chromium and chromium-driver (.ci/run installs them); skipped, saying so, without.
 """
@@ -18,6 +19,7 @@ import pytest
 from accounts.tokens import issue_login_token
 from tests.factories import UserFactory
 
+ADMIN_INDEX_TITLE = "Users, rooms, roles and permissions | chat-server admin"
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 
@@ -103,9 +105,7 @@ def try_to_log_in(driver, base_url, username, password):
     driver.find_element("css selector", "input[type=submit]").click()
     try:
         WebDriverWait(driver, 15).until(
-            lambda d: (
-                "Site administration" in d.title or d.find_elements("css selector", ".errornote")
-            )
+            lambda d: ADMIN_INDEX_TITLE in d.title or d.find_elements("css selector", ".errornote")
         )
     except TimeoutException:
         pytest.fail(
@@ -171,5 +171,73 @@ def test_a_user_the_login_guard_blocked_stays_out_of_the_admin(live_server, brow
     assert failures == [[wrong]] * 3
     assert blocked == ["Too many failed logins for this user. Try again later."]
     browser.get(f"{live_server.url}/admin/")
-    assert "Site administration" not in browser.title
+    assert ADMIN_INDEX_TITLE not in browser.title
     assert browser.current_url.startswith(f"{live_server.url}/admin/login/")
+
+
+def status_of(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_the_page_at_root_and_every_link_on_it(live_server, browser):
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    browser.set_window_size(390, 844)  # a phone's screen
+    browser.get(f"{live_server.url}/")
+
+    assert browser.title.startswith("chat-server ")
+    assert browser.find_element("css selector", "#health .health").text == "ok"
+    websocket = browser.find_element("id", "websocket").text
+    assert websocket == f"ws://{live_server.url.removeprefix('http://')}/websocket"
+    # Nothing fetched but the page itself (its stylesheet is inline), and nothing wider than
+    # the phone's screen but the curl block, which scrolls inside itself.
+    fetched = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert fetched == []
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+
+    links = {
+        a.get_attribute("href"): a.text for a in browser.find_elements("css selector", "a[href]")
+    }
+    assert links == {
+        f"{live_server.url}{path}": f"{live_server.url}{path}"
+        for path in ("/admin/", "/api/docs/", "/api/health", "/api/info")
+    }
+    for href in links:
+        assert status_of(href) == 200, href
+
+    browser.find_element("link text", f"{live_server.url}/api/health").click()
+    WebDriverWait(browser, 10).until(lambda d: '"status"' in d.page_source)
+    assert json.loads(browser.find_element("tag name", "pre").text)["status"] == "ok"
+
+    browser.get(f"{live_server.url}/")
+    browser.find_element("link text", f"{live_server.url}/api/docs/").click()
+    WebDriverWait(browser, 15).until(
+        lambda d: d.find_elements("css selector", ".swagger-ui .info .title")
+    )
+    assert "Chat server API" in browser.find_element("css selector", ".info .title").text
+
+    browser.get(f"{live_server.url}/")
+    browser.find_element("link text", f"{live_server.url}/admin/").click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements("name", "username"))
+    assert browser.title == "Log in | chat-server admin"
+
+
+def test_the_admins_view_site_link_opens_the_page(live_server, browser):
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    UserFactory(username="root", is_superuser=True, is_staff=True, roles=["admin", "user"])
+    log_in(browser, live_server.url, "root", "correct horse battery staple")
+
+    view_site = browser.find_element("css selector", "#user-tools a[href='/']")
+    assert view_site.text.lower() == "view site"
+    view_site.click()
+
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements("id", "health"))
+    assert browser.current_url == f"{live_server.url}/"
+    assert browser.find_element("tag name", "h1").text.startswith("chat-server")

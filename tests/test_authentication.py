@@ -16,7 +16,20 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def assert_not_logged_in(response):
+NO_CREDENTIALS = (
+    "No credentials: send the X-Auth-Token and X-User-Id headers of a login (POST /api/v1/login), "
+    "or the token alone as Authorization: Bearer <token>."
+)
+NOT_LIVE = (
+    "The {} is not a live login token (unknown, expired or revoked, or its user deactivated): "
+    "log in again for a new one."
+)
+TOKEN_NOT_LIVE = NOT_LIVE.format("X-Auth-Token")
+
+
+def assert_not_logged_in(response, detailed_error=TOKEN_NOT_LIVE):
+    """Rocket.Chat's 401 (the message clients read), and in detailed_error what was wrong: by
+    default, a token that is no longer (or never was) a live login."""
     assert response.status_code == 401
     assert response.json() == {
         "success": False,
@@ -24,7 +37,7 @@ def assert_not_logged_in(response):
         "message": "You must be logged in to do this.",
         "error": "You must be logged in to do this.",
         "errorType": "unauthorized",
-        "detailed_error": "",
+        "detailed_error": detailed_error,
         "request_id": response["X-Request-Id"],
         "status_code": 401,
     }
@@ -32,22 +45,36 @@ def assert_not_logged_in(response):
 
 
 def test_no_credentials_at_all(api):
-    assert_not_logged_in(api.get("/api/logout"))
+    assert_not_logged_in(api.get("/api/logout"), NO_CREDENTIALS)
+
+
+def test_no_credentials_at_all_in_v1(api):
+    assert_not_logged_in(api.get("/api/v1/me"), NO_CREDENTIALS)
 
 
 def test_a_token_without_the_user_id(api, user):
-    assert_not_logged_in(api.get("/api/logout", HTTP_X_AUTH_TOKEN=issue_login_token(user=user)))
+    assert_not_logged_in(
+        api.get("/api/logout", HTTP_X_AUTH_TOKEN=issue_login_token(user=user)),
+        "The X-User-Id header is missing: send it with X-Auth-Token, "
+        "or the token alone as Authorization: Bearer <token>.",
+    )
 
 
 def test_a_user_id_without_the_token(api, user):
-    assert_not_logged_in(api.get("/api/logout", HTTP_X_USER_ID=user.pk))
+    assert_not_logged_in(
+        api.get("/api/v1/me", HTTP_X_USER_ID=user.pk),
+        "The X-Auth-Token header is missing: send it with X-User-Id.",
+    )
 
 
 def test_a_valid_token_with_another_users_id(api, user):
     other = UserFactory()
     token = issue_login_token(user=user)
 
-    assert_not_logged_in(api.get("/api/logout", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=other.pk))
+    assert_not_logged_in(
+        api.get("/api/logout", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=other.pk),
+        "The X-Auth-Token is not X-User-Id's: they must come from the same login.",
+    )
     # the token itself is untouched and still works for its owner
     assert (
         api.get("/api/logout", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=user.pk).status_code == 200
@@ -60,7 +87,18 @@ def test_a_valid_token_with_another_users_id(api, user):
     ids=["short", "well-formed-but-unknown", "huge", "non-ascii", "sql"],
 )
 def test_a_garbage_token(api, user, token):
-    assert_not_logged_in(api.get("/api/logout", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=user.pk))
+    assert_not_logged_in(
+        api.get("/api/logout", HTTP_X_AUTH_TOKEN=token, HTTP_X_USER_ID=user.pk),
+        TOKEN_NOT_LIVE,
+    )
+
+
+def test_a_revoked_token_says_to_log_in_again(api, user):
+    token = issue_login_token(user=user)
+    headers = {"HTTP_X_AUTH_TOKEN": token, "HTTP_X_USER_ID": user.pk}
+    assert api.post("/api/v1/logout", **headers).status_code == 200
+
+    assert_not_logged_in(api.get("/api/v1/me", **headers), TOKEN_NOT_LIVE)
 
 
 def test_bearer_token_identifies_its_user(api, user):
@@ -79,11 +117,23 @@ def test_bearer_scheme_is_case_insensitive(api, user):
 
 
 def test_a_garbage_bearer_token(api, user):
-    assert_not_logged_in(api.get("/api/logout", HTTP_AUTHORIZATION="Bearer nonsense"))
+    assert_not_logged_in(
+        api.get("/api/logout", HTTP_AUTHORIZATION="Bearer nonsense"),
+        NOT_LIVE.format("bearer token"),
+    )
+
+
+def test_a_bearer_without_its_token(api, user):
+    assert_not_logged_in(
+        api.get("/api/logout", HTTP_AUTHORIZATION="Bearer "),
+        "The Authorization header has no token after Bearer.",
+    )
 
 
 def test_other_authorization_schemes_are_not_logins(api, user):
-    assert_not_logged_in(api.get("/api/logout", HTTP_AUTHORIZATION="Basic c2luZzpNeVNFQ1JFVA=="))
+    assert_not_logged_in(
+        api.get("/api/logout", HTTP_AUTHORIZATION="Basic c2luZzpNeVNFQ1JFVA=="), NO_CREDENTIALS
+    )
 
 
 def test_authentication_is_one_query_loading_the_user(user, django_assert_num_queries):

@@ -52,8 +52,24 @@ def test_an_unknown_api_url(api):
 
     assert response.status_code == 404
     assert response.json() == envelope(
-        response, status=404, message="API endpoint does not exist", error_type="error-not-found"
+        response,
+        status=404,
+        message="API endpoint does not exist",
+        error_type="error-not-found",
+        detailed_error="No endpoint at this path. Every endpoint is listed at /api/docs/ (OpenAPI).",
     )
+
+
+def test_an_unknown_v1_endpoint_points_to_the_docs(api, user, auth_headers):
+    """A typo in a method name (Rocket.Chat's are case-sensitive), signed in or not."""
+    for response in (
+        api.post("/api/v1/chat.postmessage", {"text": "hi"}, format="json"),
+        api.get("/api/v1/channels.List", **auth_headers(user)),
+    ):
+        assert response.status_code == 404
+        assert response.json()["detailed_error"] == (
+            "No endpoint at this path. Every endpoint is listed at /api/docs/ (OpenAPI)."
+        )
 
 
 def test_an_unknown_api_url_in_debug_mode_is_still_json(api, settings):
@@ -63,6 +79,9 @@ def test_an_unknown_api_url_in_debug_mode_is_still_json(api, settings):
 
     assert response.status_code == 404
     assert response.json()["message"] == "API endpoint does not exist"
+    assert response.json()["detailed_error"] == (
+        "No endpoint at this path. Every endpoint is listed at /api/docs/ (OpenAPI)."
+    )
 
 
 def test_a_wrong_method(api):

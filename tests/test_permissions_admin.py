@@ -124,3 +124,34 @@ def test_the_permission_page_has_a_two_pane_role_selector(staff):
     page = staff.get("/admin/permissions/permission/create-c/change/").content.decode()
 
     assert 'class="selectfilter"' in page
+
+
+def test_the_user_page_shows_roles_not_djangos_groups_and_permissions(staff):
+    planner = UserFactory(username="planner", roles=["user"])
+
+    page = staff.get(f"/admin/accounts/user/{planner.pk}/change/")
+
+    assert page.status_code == 200
+    fields = set(page.context["adminform"].form.fields)
+    assert {"roles", "is_active", "is_staff", "is_superuser"} <= fields
+    assert not fields & {"groups", "user_permissions"}
+    html = page.content.decode()
+    assert 'name="roles"' in html
+    assert 'name="groups"' not in html
+    assert 'name="user_permissions"' not in html
+
+
+def test_djangos_groups_are_not_in_the_admin(staff):
+    index = staff.get("/admin/").content.decode()
+
+    assert "/admin/auth/group/" not in index
+    assert staff.get("/admin/auth/group/").status_code == 404
+    assert '<a href="/admin/permissions/role/">Roles</a>' in index
+
+
+def test_the_user_list_still_filters_by_role(staff):
+    UserFactory(username="planner", roles=["user"])
+
+    page = staff.get("/admin/accounts/user/", {"roles__name__exact": "admin"})
+
+    assert [user.username for user in page.context["cl"].result_list] == ["root"]

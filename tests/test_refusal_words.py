@@ -16,6 +16,7 @@ from tests.realtime import DDPClient, in_thread, run
 
 READ_ONLY_SEND = "You can't send messages because the room is readonly."
 READ_ONLY_DELETE = "You can't delete messages because the room is readonly."
+NO_POST_READONLY = 'Missing permission "post-readonly".'
 
 
 def envelope(response):
@@ -91,9 +92,13 @@ POSTING = {
     ),
     "read-only": (
         error_body(
-            403, "fail", "This room is read-only.", "This room is read-only.", "error-not-allowed"
+            403, "fail", "This room is read-only.", "This room is read-only.", "error-not-allowed",
+            NO_POST_READONLY,
         ),
-        error_body(403, "fail", "This room is read-only.", READ_ONLY_SEND, "error-not-allowed"),
+        error_body(
+            403, "fail", "This room is read-only.", READ_ONLY_SEND, "error-not-allowed",
+            NO_POST_READONLY,
+        ),
         ("error-not-allowed", "This room is read-only."),
     ),
     "archived": (
@@ -152,7 +157,7 @@ def test_deleting_in_a_read_only_room_in_v1(as_user):
     )
 
     assert envelope(refused) == error_body(
-        403, "fail", READ_ONLY_DELETE, READ_ONLY_DELETE, "error-not-allowed"
+        403, "fail", READ_ONLY_DELETE, READ_ONLY_DELETE, "error-not-allowed", NO_POST_READONLY
     )
 
 

@@ -83,6 +83,14 @@ class NotAuthenticated(ApiError):
     message = "You must be logged in to do this."
 
 
+# detailed_error of a 401 for a request that carried no credentials at all (DRF's NotAuthenticated);
+# bad ones say what was wrong with them (accounts.authentication).
+NO_CREDENTIALS = (
+    "No credentials: send the X-Auth-Token and X-User-Id headers of a login (POST /api/v1/login), "
+    "or the token alone as Authorization: Bearer <token>."
+)
+
+
 class LoginFailed(ApiError):
     status_code = 401
     status = "error"
@@ -97,6 +105,25 @@ class Forbidden(ApiError):
     message = "You do not have permission to do this"
 
 
+def missing_permission_words(names: Sequence[str], *, any_of: bool = False) -> str:
+    """detailed_error of a refusal for want of permissions: 'Missing permission "create-c".';
+    with `any_of`, holding one of `names` would have done."""
+    quoted = ", ".join(f'"{name}"' for name in names)
+    if len(names) == 1:
+        return f"Missing permission {quoted}."
+    if any_of:
+        return f"Missing permission: one of {quoted}."
+    return f"Missing permissions {quoted}."
+
+
+class MissingPermission(Forbidden):
+    """Forbidden for want of permissions, which `detailed_error` names (with `any_of`, holding
+    one of them would have done). Room roles count where the check was in a room."""
+
+    def __init__(self, *names: str, any_of: bool = False) -> None:
+        super().__init__(detailed_error=missing_permission_words(names, any_of=any_of))
+
+
 class NotFound(ApiError):
     status_code = 404
     status = "error"
@@ -105,7 +132,17 @@ class NotFound(ApiError):
 
 
 class EndpointNotFound(NotFound):
-    message = "API endpoint does not exist"
+    message = "API endpoint does not exist"  # Rocket.Chat's words
+
+
+# detailed_error of an unknown /api/ URL: where the endpoints are listed.
+SEE_THE_DOCS = "No endpoint at this path. Every endpoint is listed at /api/docs/ (OpenAPI)."
+
+# detailed_error of a 415: what a body may be.
+BODY_TYPES = (
+    "Send JSON (Content-Type: application/json), a form (application/x-www-form-urlencoded) "
+    "or multipart/form-data."
+)
 
 
 class MethodNotAllowed(ApiError):
@@ -410,8 +447,11 @@ def api_error_from_drf(exc: drf.APIException) -> ApiError:
         return InvalidParams(lines[0], detailed_error="; ".join(lines))
     if isinstance(exc, drf.ParseError):
         return MalformedBody(detailed_error=str(exc.detail))
-    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
-        return NotAuthenticated()
+    if isinstance(exc, drf.NotAuthenticated):
+        return NotAuthenticated(detailed_error=NO_CREDENTIALS)
+    if isinstance(exc, drf.AuthenticationFailed):
+        # Its detail says what was wrong with the credentials (accounts.authentication).
+        return NotAuthenticated(detailed_error=str(exc.detail))
     if isinstance(exc, drf.PermissionDenied):
         return Forbidden()
     if isinstance(exc, drf.NotFound):
@@ -419,7 +459,7 @@ def api_error_from_drf(exc: drf.APIException) -> ApiError:
     if isinstance(exc, drf.MethodNotAllowed):
         return MethodNotAllowed(str(exc.detail))
     if isinstance(exc, drf.UnsupportedMediaType):
-        return UnsupportedMediaType(str(exc.detail))
+        return UnsupportedMediaType(str(exc.detail), detailed_error=BODY_TYPES)
     return error_for_status(exc.status_code, str(exc.detail))
 
 
@@ -469,7 +509,7 @@ def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api_request(request):
-        return render_error(request, EndpointNotFound())
+        return render_error(request, EndpointNotFound(detailed_error=SEE_THE_DOCS))
     return defaults.page_not_found(request, exception)
 
 
@@ -489,10 +529,13 @@ def handler500(request: HttpRequest) -> HttpResponse:
 def envelope_for_foreign_error(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """An /api/ error response that did not come from render_error (Django's DEBUG pages, a
     405 from a plain Django view, a CSRF refusal...) redone in the envelope."""
-    detail = "See the server log for the traceback." if settings.DEBUG else ""
-    error = error_for_status(
-        response.status_code, detailed_error=detail if response.status_code >= 500 else ""
-    )
+    if response.status_code == 404:  # DEBUG's technical 404 page
+        detail = SEE_THE_DOCS
+    elif response.status_code >= 500 and settings.DEBUG:
+        detail = "See the server log for the traceback."
+    else:
+        detail = ""
+    error = error_for_status(response.status_code, detailed_error=detail)
     envelope = render_error(request, error)
     for header in ("Allow", "Retry-After"):
         if header in response:

@@ -54,9 +54,9 @@ def probe_cache() -> dict[str, Any]:
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
-@csrf_exempt  # a read with no cookies: any other method is a 405, not a CSRF refusal
-@require_safe
-def health(request: HttpRequest) -> JsonResponse:
+def check_health() -> dict[str, Any]:
+    """/api/health's body: "ok", "degraded" (the cache is gone) or "down" (the database is),
+    with each probe's answer and our version. The page at `/` shows the same."""
     database, cache_state = probe_database(), probe_cache()
     if not database["ok"]:
         status = "down"
@@ -64,15 +64,22 @@ def health(request: HttpRequest) -> JsonResponse:
         status = "degraded"
     else:
         status = "ok"
-    body = {
+    return {
         "status": status,
         "database": database,
         "cache": cache_state,
         "version": settings.VERSION,
         "success": status != "down",
     }
-    response = JsonResponse(body, status=503 if status == "down" else 200)
-    if status == "down":
+
+
+@csrf_exempt  # a read with no cookies: any other method is a 405, not a CSRF refusal
+@require_safe
+def health(request: HttpRequest) -> JsonResponse:
+    body = check_health()
+    down = body["status"] == "down"
+    response = JsonResponse(body, status=503 if down else 200)
+    if down:
         response["Retry-After"] = str(ServiceUnavailable.retry_after)
         # This body is the answer a monitor reads: the envelope middleware must leave it be.
         response.is_api_error = True  # type: ignore[attr-defined]

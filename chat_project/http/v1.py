@@ -112,8 +112,15 @@ def v1_failure(
     return V1Error(message, error=message, error_type=error_type, detailed_error=detailed_error)
 
 
-def forbidden() -> ApiError:
-    return v1_error(FORBIDDEN_TEXT, "error-unauthorized", status_code=403, status="error")
+def forbidden(*, detailed_error: str = "") -> ApiError:
+    """Rocket.Chat v1's 403 for a missing permission; our detail may name it."""
+    return v1_error(
+        FORBIDDEN_TEXT,
+        "error-unauthorized",
+        status_code=403,
+        status="error",
+        detailed_error=detailed_error,
+    )
 
 
 # --- the words of the shared errors --------------------------------------------------------------
@@ -172,7 +179,7 @@ V1_WORDS: dict[type[ApiError], Callable[[ApiError], ApiError]] = {
     ServiceUnavailable: unchanged,
     InternalError: unchanged,
     Failure: unchanged,  # a service's API.v1.failure-style text
-    Forbidden: lambda exc: forbidden(),
+    Forbidden: lambda exc: forbidden(detailed_error=exc.detailed_error),
     # Posting (chat.postMessage, chat.sendMessage, chat.update).
     NotAMember: lambda exc: bare(exc, "error-not-allowed"),
     ReadOnlyRoom: lambda exc: bare(exc, "You can't send messages because the room is readonly."),
@@ -211,7 +218,7 @@ class V1View(APIView):
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, ApiError):
             exc = as_v1_error(exc)
-        elif isinstance(exc, drf.PermissionDenied):  # a `requires(...)` permission class said no
+        elif isinstance(exc, drf.PermissionDenied):  # a permission class said no, naming nothing
             exc = forbidden()
         return super().handle_exception(exc)
 
