@@ -15,10 +15,10 @@ from chat_project.serving.preflight import ready_line, setup_summary, start_up_p
 
 
 class GunicornServer(BaseApplication):
-    """gunicorn with these options, which prints `ready` once its first `workers` worker
-    processes serve (each says so through worker_serving, chat_project/serving/workers.py)."""
+    """gunicorn with these options, which prints `ready` (if any) once as many worker processes
+    serve as it started (each says so through worker_serving, chat_project/serving/workers.py)."""
 
-    def __init__(self, options: dict[str, Any], *, ready: str) -> None:
+    def __init__(self, options: dict[str, Any], *, ready: str = "") -> None:
         self.options = options
         self.ready = ready
         # Made before the workers are forked, so that they all count in the same place.
@@ -39,8 +39,8 @@ class GunicornServer(BaseApplication):
         only the count reaching the number started prints."""
         with self.serving.get_lock():
             self.serving.value += 1
-            last = self.serving.value == self.options["workers"]
-        if last:
+            last = self.serving.value == self.cfg.workers
+        if last and self.ready:
             print(self.ready, flush=True)
 
 
