@@ -85,6 +85,8 @@ def test_make_run_says_ready_last_and_stops_on_ctrl_c_without_tracebacks(tmp_pat
         wait_for(log, f"Ready: {base}  admin: {base}/admin/  docs: {base}/api/docs/\n")
         started = log.read_text()
         master = int(re.search(rf"Listening at: {base} \((\d+)\)", started).group(1))
+        # No control socket: by default one path per user, which a second server would take.
+        assert "Control socket" not in started
         if not os.environ.get("REDIS_URL"):  # the default setup, said as information
             assert "Serving from one process, with the data in SQLite (" in started
             assert "the defaults for one machine" in started

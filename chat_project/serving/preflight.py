@@ -45,8 +45,8 @@ def database_problem() -> str | None:
     except DatabaseError as exc:
         # The driver's first line says it (PostgreSQL's second one only guesses at a cause).
         reason = " ".join(str(exc).strip().partition("\n")[0].split()) or type(exc).__name__
-        if "does not exist" in reason:
-            name = settings.DATABASES["default"]["NAME"]
+        name = settings.DATABASES["default"]["NAME"]
+        if f'database "{name}" does not exist' in reason:  # PostgreSQL's words
             hint = f"Create it (createdb {name}), or point DATABASE_URL at one that exists."
         elif settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             hint = "Make its folder exist and be writable, or correct DATABASE_URL."
