@@ -6,17 +6,17 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run dev test lint format install install-dev bench bench-smoke
+.PHONY: run dev test lint format install install-dev bench bench-smoke port-free
 
-## run: install, migrate, create the first admin, serve on http://$HOST:$PORT with gunicorn
-run: install
+## run: check the port, install, migrate, create the first admin, serve on http://$HOST:$PORT with gunicorn
+run: port-free install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) ensure_admin
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	exec $(MANAGE) serve
 
 ## dev: an autoreloading development server (REST and websockets) with DEBUG on
-dev: install
+dev: port-free install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) ensure_admin
 	DEBUG=true $(BIN)/uvicorn chat_project.asgi:application --reload --host "$${HOST:-127.0.0.1}" --port "$${PORT:-3000}"
@@ -47,16 +47,25 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# A busy HOST:PORT is found before anything is installed or migrated: the check runs on the
+# system's Python, with the standard library only, since the virtualenv may not exist yet.
+port-free:
+	@$(PYTHON) -m chat_project.serving.ports
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+# pip shows its progress to a person at a terminal, and keeps quiet in a log.
+PIP_INSTALL = $(BIN)/pip install $$([ -t 1 ] || echo --quiet) --editable
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --editable .
-	touch $@
+$(VENV)/.installed: pyproject.toml
+	@echo "Installing the dependencies into $(VENV)/ (the first run takes a minute)"
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@$(PIP_INSTALL) .
+	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --editable '.[dev]'
-	touch $@ $(VENV)/.installed
+$(VENV)/.installed-dev: pyproject.toml
+	@echo "Installing the dependencies and the development tools into $(VENV)/ (the first run takes a minute or two)"
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@$(PIP_INSTALL) '.[dev]'
+	@touch $@ $(VENV)/.installed

@@ -13,6 +13,7 @@ import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from corsheaders.defaults import default_headers as cors_default_headers
@@ -153,8 +154,16 @@ ALLOWED_HOSTS = env_list(
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 try:
     _database = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
-except ValueError as exc:
-    raise ImproperlyConfigured(f"DATABASE_URL is not usable: {exc}") from None
+except ValueError:
+    _database = {"ENGINE": ""}
+if _database["ENGINE"] not in {"django.db.backends.sqlite3", "django.db.backends.postgresql"}:
+    # Named by its scheme alone: the rest of the URL may hold a password.
+    _scheme = urlsplit(DATABASE_URL).scheme if "://" in DATABASE_URL else ""
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/name) or a "
+        "SQLite one (sqlite:////absolute/path.sqlite3), "
+        + (f"not a {_scheme}: one" if _scheme else "starting with its scheme://")
+    )
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     _database["CONN_MAX_AGE"] = 0
     _database["OPTIONS"] = {
@@ -185,6 +194,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SILENCED_SYSTEM_CHECKS: list[str] = []
 
 REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        "REDIS_URL must be a redis://host:6379/0 URL (or rediss://, unix://), "
+        + (f"not a {urlsplit(REDIS_URL).scheme}: one" if "://" in REDIS_URL else "scheme first")
+    )
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -11,7 +11,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,8 @@ def make_run(tmp_path: Path, database_url: str, **settings: str) -> Iterator[tup
                 time.sleep(0.3)
         yield port, log_path
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with suppress(ProcessLookupError):  # a test may have stopped it (tests/test_make_run_*)
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -36,6 +36,7 @@ def test_ensure_admin_generates_and_prints_a_strong_password_once(api, settings,
 
     out = capsys.readouterr().out
     assert "username: admin" in out
+    assert "Lost it? .venv/bin/python manage.py changepassword admin" in out
     password = out.split("password: ")[1].split()[0]
     assert len(password) >= 24
     assert api.post("/api/login", {"user": "admin", "password": password}).status_code == 200
@@ -51,6 +52,73 @@ def test_ensure_admin_does_nothing_once_any_user_exists(settings):
     call_command("ensure_admin")
 
     assert list(User.objects.values_list("username", flat=True)) == ["someone"]
+
+
+def test_ensure_admin_says_it_left_the_accounts_alone_when_the_named_admin_is_not_there(
+    settings, capsys
+):
+    UserFactory(username="first", is_superuser=True, is_staff=True)
+    settings.ADMIN_USERNAME = "sing"
+    settings.ADMIN_PASSWORD = "MySECRET"
+
+    call_command("ensure_admin")
+
+    name = settings.DATABASES["default"]["NAME"]
+    remove = (
+        f"delete {name} (and {name}-wal, {name}-shm if there)"
+        if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+        else f"drop and create the database (dropdb {name}; createdb {name})"
+    )
+    assert capsys.readouterr().out == (
+        "Users exist already, so no first admin was made and the accounts were left as they "
+        "are: there is no user 'sing' (ADMIN_USERNAME).\n"
+        f"  To start empty: stop the server, {remove}, and make run again.\n"
+        "  To set a password: .venv/bin/python manage.py changepassword first\n"
+    )
+    assert list(User.objects.values_list("username", flat=True)) == ["first"]
+
+
+def test_ensure_admin_says_it_left_the_accounts_alone_when_the_password_differs(
+    api, settings, capsys
+):
+    UserFactory(username="sing")
+    settings.ADMIN_USERNAME = "SING"
+    settings.ADMIN_PASSWORD = "MySECRET"
+
+    call_command("ensure_admin")
+
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "Users exist already, so no first admin was made and the accounts were left as they "
+        "are: 'sing' has another password than ADMIN_PASSWORD.\n"
+    )
+    assert out.endswith("  To set a password: .venv/bin/python manage.py changepassword <name>\n")
+    assert api.post("/api/login", {"user": "sing", "password": "MySECRET"}).status_code == 401
+    assert (
+        api.post("/api/login", {"user": "sing", "password": "correct horse battery staple"})
+    ).status_code == 200
+
+
+def test_ensure_admin_is_silent_when_the_settings_describe_the_existing_admin(settings, capsys):
+    UserFactory(username="sing", is_superuser=True)
+    settings.ADMIN_USERNAME = "sing"
+    settings.ADMIN_PASSWORD = "correct horse battery staple"
+
+    call_command("ensure_admin")
+    settings.ADMIN_PASSWORD = ""
+    call_command("ensure_admin")
+
+    assert capsys.readouterr().out == ""
+
+
+def test_ensure_admin_is_silent_with_the_default_settings_whoever_exists(settings, capsys):
+    UserFactory(username="sing", is_superuser=True)
+    settings.ADMIN_USERNAME = "admin"
+    settings.ADMIN_PASSWORD = ""
+
+    call_command("ensure_admin")
+
+    assert capsys.readouterr().out == ""
 
 
 def test_ensure_admin_refuses_an_invalid_username_clearly(settings):

@@ -51,6 +51,18 @@ def same_shape(actual, expected):
     return actual == expected
 
 
+def call(port, path, body, headers=()):
+    """POSTs `body` as JSON and returns the JSON answer."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **dict(headers)},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
 @pytest.fixture
 def server(tmp_path):
     with (
@@ -88,11 +100,22 @@ def test_make_run_serves_the_readme_walkthrough_with_gunicorn(server):
             assert same_shape(last, expected), f"{command}\n got {last}\n expected {expected}"
 
     assert len(variables) == 2
+    # The walkthrough leaves sing in GENERAL: the next login (a bot's) posts there at once.
+    token = call(port, "/api/v1/login", {"user": "sing", "password": "MySECRET"})["data"]
+    posted = call(
+        port,
+        "/api/v1/chat.postMessage",
+        {"channel": "#general", "text": "a bot's next post"},
+        headers={"X-Auth-Token": token["authToken"], "X-User-Id": token["userId"]},
+    )
+    assert (posted["success"], posted["message"]["msg"]) == (True, "a bot's next post")
     for page in ("/admin/login/", "/static/admin/css/base.css"):  # the admin, styled
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{page}", timeout=5) as response:
             assert response.status == 200
     output = log_path.read_text()
     assert "Created the first admin: sing <sing@example.com>" in output
     assert f"Listening at: http://127.0.0.1:{port}" in output
+    base = f"http://127.0.0.1:{port}"
+    assert f"\nReady: {base}  admin: {base}/admin/  docs: {base}/api/docs/\n" in output
     # WEB_CONCURRENCY=2, but without Redis the sockets' events cannot cross processes: one.
     assert output.count("Booting worker") == (2 if os.environ.get("REDIS_URL") else 1)

@@ -78,7 +78,13 @@ def test_a_custom_host_is_allowed(tmp_path):
         ("PORT", "70000", "PORT must be at most 65535"),
         ("DEBUG", "maybe", "DEBUG must be true or false"),
         ("LOGIN_TOKEN_TTL", "forever", "LOGIN_TOKEN_TTL must be a positive duration"),
-        ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL is not usable"),
+        ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL must be a PostgreSQL URL"),
+        (
+            "DATABASE_URL",
+            "mysql://u:secret@h/db",
+            "SQLite one (sqlite:////absolute/path.sqlite3), not a mysql: one",
+        ),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL must be a redis://host:6379/0 URL"),
     ],
 )
 def test_a_bad_value_stops_the_server_with_a_clear_message(tmp_path, name, value, complaint):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import signal
 from typing import Any
 
 from django.conf import settings
@@ -65,6 +66,36 @@ class ChatUvicornWorker(UvicornWorker):
         "server_header": False,
         "date_header": True,
     }
+
+    sockets: list[Any]  # gunicorn's listeners (Worker.__init__)
+    serving_announced = False
+
+    def init_signals(self) -> None:
+        """Ctrl-C reaches the workers with the master (one process group). uvicorn's own handler
+        shuts a worker down gracefully while it serves, then sends the signal again so that the
+        process dies of it; with SIGINT at its default, gunicorn's master then warned "Worker
+        was sent SIGINT!" at every Ctrl-C. Ignored outside uvicorn's handler, the worker ends
+        with its shutdown instead (the master stops a worker still booting with SIGQUIT)."""
+        super().init_signals()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def run(self) -> None:
+        # uvloop detaches a listening socket when it closes a server, but only if the socket is
+        # a socket.socket: gunicorn's wrapper (gunicorn.sock) it closes a second time, after
+        # libuv has closed the descriptor, and every stop logged "Error while closing socket
+        # [Errno 9] Bad file descriptor". uvicorn gets the sockets themselves.
+        self.sockets = [getattr(listener, "sock", listener) for listener in self.sockets]
+        super().run()
+
+    async def callback_notify(self) -> None:
+        """uvicorn calls this first once the worker serves (then every few seconds, for the
+        master's heartbeat); the first call tells the application (serve's GunicornServer)."""
+        if not self.serving_announced:
+            self.serving_announced = True
+            worker_serving = getattr(self.app, "worker_serving", None)
+            if worker_serving is not None:
+                worker_serving()
+        await super().callback_notify()
 
     def load_wsgi(self) -> None:
         """Loads the application, then takes what loading made out of the garbage collector's

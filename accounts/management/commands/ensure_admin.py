@@ -1,4 +1,5 @@
-"""Creates the first administrator when the server has no user yet (`make run` calls it)."""
+"""Creates the first administrator when the server has no user yet (`make run` calls it), and
+says so when ADMIN_USERNAME / ADMIN_PASSWORD were given but users existed already."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from accounts.selectors import user_for_login
 from accounts.services import create_user
 from chat_project.http.errors import ApiError
+
+# settings.ADMIN_USERNAME when the environment does not name one.
+DEFAULT_USERNAME = "admin"
 
 
 class Command(BaseCommand):
@@ -22,6 +27,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if User.objects.exists():
+            unapplied = self.unapplied_admin_settings()
+            if unapplied:
+                self.stdout.write(left_alone_notice(unapplied))
             return
         password = settings.ADMIN_PASSWORD
         generated = not password
@@ -46,5 +54,37 @@ class Command(BaseCommand):
                 f"  First admin    username: {user.username}\n"
                 f"                 password: {password}\n"
                 f"  Shown only this once; set ADMIN_PASSWORD to choose it yourself.\n"
+                f"  Lost it? .venv/bin/python manage.py changepassword {user.username}\n"
                 f"{rule}"
             )
+
+    def unapplied_admin_settings(self) -> str | None:
+        """Why ADMIN_USERNAME / ADMIN_PASSWORD, when the environment gives them, do not describe
+        an account that exists (no such user, or another password); None when they do."""
+        username, password = settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD
+        if not password and username == DEFAULT_USERNAME:
+            return None  # nothing asked for: the defaults
+        user = user_for_login(username, kind="username")
+        if user is None:
+            return f"there is no user {username!r} (ADMIN_USERNAME)"
+        if password and not user.check_password(password):
+            return f"{user.username!r} has another password than ADMIN_PASSWORD"
+        return None
+
+
+def left_alone_notice(unapplied: str) -> str:
+    """What was left alone, and the two ways forward: start empty, or set a password."""
+    database = settings.DATABASES["default"]
+    name = database["NAME"]
+    if database["ENGINE"].endswith("sqlite3"):
+        remove = f"delete {name} (and {name}-wal, {name}-shm if there)"
+    else:
+        remove = f"drop and create the database (dropdb {name}; createdb {name})"
+    admins = list(User.objects.filter(is_superuser=True).values_list("username", flat=True)[:2])
+    account = admins[0] if len(admins) == 1 else "<name>"
+    return (
+        f"Users exist already, so no first admin was made and the accounts were left as they "
+        f"are: {unapplied}.\n"
+        f"  To start empty: stop the server, {remove}, and make run again.\n"
+        f"  To set a password: .venv/bin/python manage.py changepassword {account}"
+    )
