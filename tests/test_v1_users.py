@@ -799,7 +799,7 @@ def test_create_token_for_oneself_needs_user_generate_access_token_too(as_user, 
         "message": "User does not have the permissions required for this action",
         "error": FORBIDDEN,
         "errorType": "error-unauthorized",
-        "detailed_error": "",
+        "detailed_error": 'Missing permission "user-generate-access-token".',
         "request_id": response["X-Request-Id"],
         "status_code": 403,
     }
