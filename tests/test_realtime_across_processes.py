@@ -241,7 +241,7 @@ def test_changepassword_run_in_a_third_process_closes_the_sockets_of_both(server
             cwd=ROOT,
             env={k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
             | servers.settings,
-            input="a new passphrase for erin\n" * 2,
+            input="a new passphrase for her\n" * 2,
             capture_output=True,
             text=True,
             timeout=120,
@@ -254,7 +254,7 @@ def test_changepassword_run_in_a_third_process_closes_the_sockets_of_both(server
         assert on_b.close_code(timeout=3) == 4001
         assert rest(servers.a, "me", auth=erin)[0] == 401
         assert rest(servers.b, "me", auth=erin)[0] == 401
-        assert log_in(servers.b, "erin", "a new passphrase for erin")[1] == erin[1]
+        assert log_in(servers.b, "erin", "a new passphrase for her")[1] == erin[1]
     finally:
         on_a.close()
         on_b.close()

@@ -19,7 +19,7 @@ from tests.test_realtime_rocketchat_async import PlainDDP, log_in, rest, rest_ok
 pytestmark = pytest.mark.slow
 
 ADMIN_PASSWORD = "an admin passphrase"
-BOB_PASSWORD = "bob's long passphrase"
+BOB_PASSWORD = "a long passphrase of his"
 SETTINGS = {
     "SECRET_KEY": "budgets-" + "s3cr3t-K3y-" * 5,
     "WEB_CONCURRENCY": "1",
