@@ -248,6 +248,9 @@ MESSAGE_ALLOW_DELETING = env_bool("MESSAGE_ALLOW_DELETING", default=True)
 
 # The most records one bulk/register or bulk/createRoom call may carry.
 BULK_MAX = env_int("BULK_MAX", 1000, minimum=1)
+# channels.addAll / groups.addAll refuse when there are more users than this to add
+# (Rocket.Chat's API_User_Limit).
+ADD_ALL_USER_LIMIT = env_int("ADD_ALL_USER_LIMIT", 500, minimum=1)
 
 # Whether anyone may sign themselves up with POST /api/v1/users.register (Rocket.Chat's
 # Accounts_RegistrationForm: "Public" when true, "Disabled" when false).

@@ -51,6 +51,11 @@ class Room(models.Model):
     topic = models.CharField(max_length=250, blank=True)
     description = models.CharField(max_length=2000, blank=True)
     announcement = models.CharField(max_length=2000, blank=True)
+    # channels.setCustomFields: any JSON object, stored as given (Rocket.Chat's customFields).
+    custom_fields = models.JSONField(default=dict, blank=True)
+    # channels.setJoinCode: joining then takes this code (or join-without-join-code). Never
+    # shown: answers say only joinCodeRequired, as Rocket.Chat's do.
+    join_code = models.CharField(max_length=250, blank=True)
 
     class Meta:
         ordering = ["name"]

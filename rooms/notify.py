@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 
 from chat_project.db.timestamps import epoch_ms
 from chat_project.realtime import events
-from chat_project.realtime.events import NOTIFY_USER, stream
+from chat_project.realtime.events import NOTIFY_ROOM, NOTIFY_USER, stream
 from rooms.models import Message, Room, Subscription
 from rooms.serializers import message_ddp_json, room_v1_json
 
@@ -107,6 +107,30 @@ def room_changed(room: Room) -> None:
     events.publish_many(
         [stream(NOTIFY_USER, f"{uid}/rooms-changed", ["updated", body]) for uid in member_ids]
     )
+
+
+def history_cleaned(
+    room: Room, *, latest: Any, oldest: Any, inclusive: bool, usernames: list[str]
+) -> None:
+    """rooms.cleanHistory deleted messages: Rocket.Chat's `<rid>/deleteMessageBulk` on
+    stream-notify-room, with the query that chose them (its `ts` bounds as EJSON dates), so
+    that clients drop the same messages from what they show."""
+    low, high = ("$gte", "$lte") if inclusive else ("$gt", "$lt")
+    query = {
+        "rid": room.pk,
+        "excludePinned": False,
+        "ignoreDiscussion": False,
+        "ts": {low: {"$date": epoch_ms(oldest)}, high: {"$date": epoch_ms(latest)}},
+        "users": usernames,
+    }
+    events.publish(stream(NOTIFY_ROOM, f"{room.pk}/deleteMessageBulk", [query]))
+
+
+def room_closed_to_outsiders(room: Room) -> None:
+    """`room` became private: the sockets of users who are not its members stop hearing it
+    (one query: the members)."""
+    members = list(Subscription.objects.filter(room=room).values_list("user_id", flat=True))
+    events.room_closed(room_id=room.pk, members=members)
 
 
 def room_role_changed(*, room: Room, user: Any, role: str, held: bool) -> None:

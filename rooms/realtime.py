@@ -151,9 +151,11 @@ def load_history(call: Call, params: list[Any]) -> dict[str, Any]:
 
 
 def join_room_method(call: Call, params: list[Any]) -> bool:
-    """joinRoom(rid): channels.join's rules; true, as Rocket.Chat answers (joining twice too)."""
+    """joinRoom(rid, code): channels.join's rules (`code`: the channel's join code, if it has
+    one); true, as Rocket.Chat answers (joining twice too)."""
     rid = param(call, params, 0, str)
-    join_room(user=call.user, room=get_visible_room(call.user, rid))
+    code = param(call, params, 1, str, optional=True)
+    join_room(user=call.user, room=get_visible_room(call.user, rid), join_code=code)
     return True
 
 
@@ -371,11 +373,12 @@ def room_messages(call: Call, event_name: str) -> Grant:
     return Grant(room=readable_room(call, event_name))
 
 
-ROOM_EVENTS = ("deleteMessage", "typing", "user-activity")
+ROOM_EVENTS = ("deleteMessage", "deleteMessageBulk", "typing", "user-activity")
 
 
 def notify_room(call: Call, event_name: str) -> Grant:
-    """`<rid>/deleteMessage`, `<rid>/typing`, `<rid>/user-activity` of a readable room."""
+    """`<rid>/deleteMessage`, `<rid>/deleteMessageBulk`, `<rid>/typing`, `<rid>/user-activity`
+    of a readable room."""
     rid, _, event = event_name.rpartition("/")
     if not rid or event not in ROOM_EVENTS:
         raise refuse()

@@ -393,3 +393,51 @@ def room_by_name(value: str, rooms: QuerySet[Room]) -> Room | None:
 def member_room_ids(user: User) -> set[str]:
     """The ids of the rooms `user` is a member of (one query)."""
     return set(Subscription.objects.filter(user=user).values_list("room_id", flat=True))
+
+
+def admin_rooms(*, text: str = "", types: Sequence[str] = ()) -> QuerySet[Room]:
+    """rooms.adminRooms: every room whose name contains `text` (in any case), of one of `types`
+    if any are given (Rocket.Chat's "discussions" and "teams" match no room of ours), with
+    creator and member count. One query (and one for the total)."""
+    rooms = Room.objects.all()
+    if text:
+        rooms = rooms.filter(name__icontains=text)
+    if types:
+        rooms = rooms.filter(t__in=list(types))
+    return with_member_counts(rooms)
+
+
+def rooms_named_like(user: User, text: str, *, limit: int = 10) -> list[dict[str, Any]]:
+    """rooms.autocomplete.channelAndPrivate: up to `limit` channels and private groups that
+    `user` is a member of whose name contains `text` (in any case), by name, as
+    {_id, fname, name, t}. One query."""
+    rooms = Room.objects.filter(
+        t__in=[Room.Type.CHANNEL, Room.Type.GROUP],
+        pk__in=Subscription.objects.filter(user=user).values("room_id"),
+    )
+    if text:
+        rooms = rooms.filter(name__icontains=text)
+    return [
+        {"_id": pk, "fname": name, "name": name, "t": t}
+        for pk, name, t in rooms.order_by("name").values_list("pk", "name", "t")[:limit]
+    ]
+
+
+def members_among(room: Room, user_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """(id, username) of those of `user_ids` who are members of `room`, by username. One
+    query."""
+    return list(
+        User.objects.filter(subscriptions__room=room, pk__in=list(user_ids))
+        .order_by("username")
+        .values_list("pk", "username")
+    )
+
+
+def mentions_of(user: User, room: Room) -> QuerySet[Message]:
+    """The messages of `room` that mention `user` by name (`@username`, as
+    rooms.notify.mentions_in reads a message; not @all or @here), with author and editor."""
+    name = re.escape(user.username)
+    # A mention is "@name" not inside a word or another mention and not followed by more of a
+    # name (a trailing "." ends a sentence, as mentions_in strips it).
+    pattern = rf"(^|[^0-9A-Za-z_@])@{name}(\.?([^0-9A-Za-z_.-]|$))"
+    return messages_to_show().filter(room=room, msg__iregex=pattern)

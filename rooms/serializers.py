@@ -98,6 +98,11 @@ def room_v1_json(room: Room) -> dict[str, Any]:
         body["u"] = {"_id": room.creator.pk, "username": room.creator.username}
     if room.lm is not None:
         body["lm"] = iso_ms(room.lm)
+    # Rocket.Chat's optional fields, present once set; the join code itself is never shown.
+    if room.custom_fields:
+        body["customFields"] = room.custom_fields
+    if room.join_code:
+        body["joinCodeRequired"] = True
     return body
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 from contextlib import nullcontext
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +25,7 @@ from chat_project.http.errors import (
     CannotAccessRoom,
     DeletingAsAuthorNotAllowed,
     DeletingInReadOnlyRoom,
+    InvalidJoinCode,
     InvalidParams,
     LastOwner,
     MessageActionNotAllowed,
@@ -48,11 +51,12 @@ OWNER = "owner"  # the room role of a room's creator
 DUPLICATE_NAME = "error-duplicate-channel-name"
 
 
-def join_room(*, user: User, room: Room) -> None:
+def join_room(*, user: User, room: Room, join_code: str | None = None) -> None:
     """Makes `user` a member of the public channel `room`; joining twice changes nothing.
 
     Raises NotJoinable for anything but a public channel, CannotAccessRoom without view-c-room,
-    RoomArchived for an archived one.
+    RoomArchived for an archived one, InvalidJoinCode when the channel has a join code and
+    `join_code` is not it (holders of join-without-join-code need none).
     """
     if room.t != Room.Type.CHANNEL:
         raise NotJoinable()
@@ -60,6 +64,13 @@ def join_room(*, user: User, room: Room) -> None:
         raise CannotAccessRoom(detailed_error=missing_permission_words(["view-c-room"]))
     if room.archived:
         raise RoomArchived()
+    if room.join_code and not has_permission(user, "join-without-join-code"):
+        given = (join_code or "").encode()
+        if not hmac.compare_digest(given, room.join_code.encode()):
+            raise InvalidJoinCode(
+                detailed_error="Give the channel's joinCode. "
+                + missing_permission_words(["join-without-join-code"])
+            )
     # get_or_create inserts inside a savepoint and, when a racing request won, reads its row:
     # the unique constraint decides, so two joins at once still leave one membership. If a
     # racing leave deletes that row before it is read, get_or_create re-raises the conflict:
@@ -351,6 +362,16 @@ SETTING_PERMISSIONS = {
     "announcement": "edit-room",
     "read_only": "set-readonly",
     "is_default": "view-room-administration",
+    "t": "edit-room",
+    "custom_fields": "edit-room",
+    "join_code": "edit-room",
+}
+
+# setType: what making a room of each type takes besides edit-room (Rocket.Chat's roomType
+# validator: one may only make the kind of room one may create), and its words otherwise.
+TYPE_CHANGES = {
+    Room.Type.CHANNEL: ("create-c", "Changing a private group to a public channel is not allowed"),
+    Room.Type.GROUP: ("create-p", "Changing a public channel to a private room is not allowed"),
 }
 
 
@@ -366,17 +387,108 @@ def update_room(*, by: User, room: Room, **changes: Any) -> Room:
             )
     if "name" in changes:
         check_room_name(changes["name"], besides=room)
+    if "t" in changes:
+        check_type_change(by, changes["t"])
+    if contains_nul([changes.get("custom_fields"), changes.get("join_code")]):
+        raise InvalidParams(NUL_TEXT)
+    closed = changes.get("t") == Room.Type.GROUP and room.t != Room.Type.GROUP
     for field, value in changes.items():
         setattr(room, field, value)
     try:
         with transaction.atomic(durable=True):
             room.save(update_fields=[*changes, "updated_at"])
             notify.room_changed(room)
+            if closed:
+                # Made private: whoever is not a member stops hearing it at once. (Later reads
+                # see the new type: the access cache forgets on the room's UPDATE.)
+                notify.room_closed_to_outsiders(room)
     except IntegrityError:
         raise InvalidParams(
             f"A channel with name '{changes.get('name')}' exists", error_type=DUPLICATE_NAME
         ) from None
     return room
+
+
+def check_type_change(by: User, t: str) -> None:
+    """Raises InvalidParams unless `t` is a type a room can be changed to ("c" or "p") and `by`
+    may create rooms of that type (create-c / create-p), as Rocket.Chat's roomType rule."""
+    if t not in TYPE_CHANGES:
+        raise InvalidParams("error-invalid-room-type", error_type="error-invalid-room-type")
+    permission, words = TYPE_CHANGES[Room.Type(t)]
+    if not has_permission(by, permission):
+        raise InvalidParams(
+            words,
+            error_type="error-action-not-allowed",
+            detailed_error=missing_permission_words([permission]),
+        )
+
+
+def add_all_users(*, by: User, room: Room, active_only: bool = False) -> None:
+    """channels.addAll / groups.addAll: every user (only the active ones with `active_only`)
+    becomes a member of `room`; members stay as they are. Needs add-all-to-room, and at most
+    ADD_ALL_USER_LIMIT users to add (Rocket.Chat's API_User_Limit). Raises MissingPermission,
+    InvalidParams (error-user-limit-exceeded). Three queries and a batch insert."""
+    check_permission(by, "add-all-to-room")
+    users = User.objects.filter(is_active=True) if active_only else User.objects.all()
+    if users.count() > settings.ADD_ALL_USER_LIMIT:
+        raise InvalidParams(
+            "User Limit Exceeded",
+            error_type="error-user-limit-exceeded",
+            detailed_error=f"At most ADD_ALL_USER_LIMIT ({settings.ADD_ALL_USER_LIMIT}) users.",
+        )
+    with transaction.atomic(durable=True):
+        already = set(Subscription.objects.filter(room=room).values_list("user_id", flat=True))
+        joining = {
+            pk: name for pk, name in users.values_list("pk", "username") if pk not in already
+        }
+        Subscription.objects.bulk_create(
+            [Subscription(room=room, user_id=pk) for pk in joining], ignore_conflicts=True
+        )
+        forget_membership(room)
+        if joining:
+            notify.members_joined(room, joining)
+
+
+def clean_history(
+    *,
+    by: User,
+    room: Room,
+    latest: datetime,
+    oldest: datetime,
+    inclusive: bool = False,
+    usernames: list[str] | None = None,
+    files_only: bool = False,
+) -> int:
+    """rooms.cleanHistory: deletes the messages of `room` between `oldest` and `latest`
+    (exclusive unless `inclusive`), only those of `usernames` if given, and answers how many.
+    Needs clean-channel-history in the room (MissingPermission). Under the room's row lock, as
+    delete_message takes it, `msgs` goes down by exactly the number deleted and `lm` becomes the
+    newest message left. `files_only` cleans only the files of messages: we store none, so
+    nothing is deleted. Pinned messages do not exist yet: excludePinned has nothing to keep."""
+    check_permission(by, "clean-channel-history", room)
+    if files_only:
+        return 0
+    bounds = {"ts__gte" if inclusive else "ts__gt": oldest}
+    bounds["ts__lte" if inclusive else "ts__lt"] = latest
+    with transaction.atomic(durable=True):
+        list(Room.objects.select_for_update().filter(pk=room.pk).values_list("pk"))
+        doomed = Message.objects.filter(room=room, **bounds)
+        if usernames:
+            doomed = doomed.filter(author__username__in=usernames)
+        _, deleted = doomed.delete()
+        count = deleted.get(Message._meta.label, 0)
+        if not count:
+            return 0
+        newest = Message.objects.filter(room=room).order_by("-ts").values("ts")[:1]
+        Room.objects.filter(pk=room.pk).update(
+            msgs=Greatest(F("msgs") - count, 0), lm=Subquery(newest), updated_at=now_ms()
+        )
+        room.refresh_from_db(fields=["msgs", "lm", "updated_at"])
+        notify.history_cleaned(
+            room, latest=latest, oldest=oldest, inclusive=inclusive, usernames=usernames or []
+        )
+        notify.room_changed(room)
+    return count
 
 
 def delete_room(*, by: User, room: Room) -> None:

@@ -4,6 +4,7 @@ import re
 
 from django.urls import URLPattern, re_path
 
+from rooms import v1_rooms_admin as rooms_admin
 from rooms import v1_views as v
 from rooms.v1_views import CHANNELS, GROUPS, Kind
 
@@ -34,6 +35,10 @@ def routes(prefix: str, kind: Kind) -> list[URLPattern]:
         route("setTopic", v.SetTopicView),
         route("setDescription", v.SetDescriptionView),
         route("setAnnouncement", v.SetAnnouncementView),
+        route("online", v.OnlineView),
+        route("addAll", v.AddAllView),
+        route("setType", v.SetTypeView),
+        route("setCustomFields", v.SetCustomFieldsView),
         *[
             route(f"{verb}{title}", v.RoomRoleView, role=role, held=verb == "add")
             for role, title in (
@@ -60,4 +65,32 @@ urlpatterns: list[URLPattern] = [
         name="channels.setDefault",
     ),
     *routes("groups", GROUPS),
+    re_path(
+        r"^channels\.setJoinCode/?$",
+        v.SetJoinCodeView.as_view(kind=CHANNELS),
+        name="channels.setJoinCode",
+    ),
+    re_path(
+        r"^channels\.getAllUserMentionsByChannel/?$",
+        v.MentionsView.as_view(kind=CHANNELS),
+        name="channels.getAllUserMentionsByChannel",
+    ),
+    re_path(r"^groups\.listAll/?$", v.ListAllView.as_view(kind=GROUPS), name="groups.listAll"),
+    re_path(r"^rooms\.info/?$", rooms_admin.InfoView.as_view(), name="rooms.info"),
+    re_path(
+        r"^rooms\.adminRooms/?$", rooms_admin.AdminRoomsView.as_view(), name="rooms.adminRooms"
+    ),
+    re_path(
+        r"^rooms\.cleanHistory/?$",
+        rooms_admin.CleanHistoryView.as_view(),
+        name="rooms.cleanHistory",
+    ),
+    re_path(
+        r"^rooms\.nameExists/?$", rooms_admin.NameExistsView.as_view(), name="rooms.nameExists"
+    ),
+    re_path(
+        r"^rooms\.autocomplete\.channelAndPrivate/?$",
+        rooms_admin.AutocompleteChannelAndPrivateView.as_view(),
+        name="rooms.autocomplete.channelAndPrivate",
+    ),
 ]

@@ -17,12 +17,14 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import presence
 from accounts.authentication import user_of
 from accounts.selectors import user_from_params
 from accounts.serializers import user_brief
 from chat_project.db.timestamps import iso_ms
 from chat_project.http import schema as api
 from chat_project.http.errors import ApiError, RoomNotFound, missing_permission_words
+from chat_project.http.fields import json_from_form
 from chat_project.http.v1 import (
     MAX_OFFSET,
     Flag,
@@ -44,6 +46,8 @@ from rooms.access import can_read_room, get_visible_room, unreadable_why
 from rooms.models import Room, Subscription
 from rooms.selectors import (
     channel_history,
+    members_among,
+    mentions_of,
     messages_to_show,
     room_members,
     room_role_holders,
@@ -51,6 +55,7 @@ from rooms.selectors import (
 )
 from rooms.serializers import member_json, message_json, room_role_json, room_v1_json
 from rooms.services import (
+    add_all_users,
     archive_room,
     create_room,
     delete_room,
@@ -408,9 +413,17 @@ class CreateView(RoomView):
 
 @extend_schema(responses=ROOM_ANSWER)
 class JoinView(RoomView):
+    """channels.join: `joinCode`, for a channel that has one (channels.setJoinCode)."""
+
+    class Input(RoomInput):
+        joinCode = Text("The channel's join code, if it has one.")
+
+        class Meta:
+            ref_name = "RoomJoin"
+
     def post(self, request: Request) -> Response:
         room = self.find_room()
-        join_room(user=user_of(request), room=room)
+        join_room(user=user_of(request), room=room, join_code=self.parse()["joinCode"])
         return self.room_answer(room)
 
 
@@ -626,3 +639,197 @@ class SetDefaultView(RoomView):
             )
         update_room(by=user_of(request), room=room, is_default=default)
         return self.room_answer(room)
+
+
+# --- administration ------------------------------------------------------------------------------
+
+
+@extend_schema(responses=ROOM_PAGE)
+class ListAllView(RoomView):
+    """groups.listAll (view-room-administration): every private group."""
+
+    Input = RoomPageInput
+
+    def get(self, request: Request) -> Response:
+        if not has_permission(user_of(request), "view-room-administration"):
+            raise forbidden(detailed_error=missing_permission_words(["view-room-administration"]))
+        rooms = with_member_counts(Room.objects.filter(t=self.kind.t))
+        return paginated(self.kind.many, rooms, self.parse()["page"], room_v1_json)
+
+
+@extend_schema_field({"type": "string", "description": 'JSON such as {"_id": "..."}'})
+class RoomQuery(Param):
+    """channels.online's `query`: a JSON object naming the room by `_id` or `name`."""
+
+    words = {**Param.words, "invalid": "Invalid query"}
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        value = json_from_form(data)
+        if not isinstance(value, dict) or not all(
+            isinstance(value.get(key, ""), str) and "\x00" not in value.get(key, "")
+            for key in ("_id", "name")
+        ):
+            self.fail("invalid")
+        return {key: value[key] for key in ("_id", "name") if value.get(key)}
+
+
+@extend_schema(
+    responses=api.v1_success(
+        "OnlineMembers",
+        {
+            "online": api.shape(
+                "OnlineMember", {"_id": api.text(), "username": api.text()}, many=True
+            )
+        },
+    )
+)
+class OnlineView(RoomView):
+    """channels.online / groups.online: the room's members who are not offline (presence),
+    by `_id` or a `query` naming the room's `_id` or `name`."""
+
+    class Input(V1Input):
+        _id = Text("The room's id.")
+        query = RoomQuery(help_text='JSON such as {"_id": "..."} or {"name": "..."}')
+
+        class Meta:
+            ref_name = "RoomOnline"
+
+    def get(self, request: Request) -> Response:
+        given, user = self.parse(), user_of(request)
+        query = given["query"] or {}
+        room_id, name = given["_id"] or query.get("_id"), query.get("name")
+        if not room_id and not name:
+            raise v1_failure("Invalid query")
+        missing = "Channel does not exists" if self.kind is CHANNELS else "Group does not exists"
+        try:
+            room = get_visible_room(
+                user, room_id, name=name, t=self.kind.t, joined_only=self.kind is GROUPS
+            )
+        except RoomNotFound:
+            raise v1_failure(missing) from None
+        if not can_read_room(user, room):
+            raise v1_error("Not Allowed", "error-not-allowed")
+        online = presence.not_offline()
+        members = members_among(room, online) if online else []
+        return ok({"online": [{"_id": pk, "username": name} for pk, name in members]})
+
+
+@extend_schema(responses=ROOM_ANSWER)
+class AddAllView(RoomView):
+    """channels.addAll / groups.addAll (add-all-to-room): every user joins the room, or with
+    `activeUsersOnly` every active one."""
+
+    class Input(RoomInput):
+        activeUsersOnly = Flag("Only active users.")
+
+        class Meta:
+            ref_name = "RoomAddAll"
+
+    def post(self, request: Request) -> Response:
+        room = self.find_room()
+        active_only = bool(self.parse()["activeUsersOnly"])
+        add_all_users(by=user_of(request), room=room, active_only=active_only)
+        return self.room_answer(room)
+
+
+@extend_schema(responses=ROOM_ANSWER)
+class SetTypeView(RoomView):
+    """channels.setType / groups.setType {type: "c" or "p"} (edit-room, and create-c or
+    create-p for the kind of room it becomes)."""
+
+    class Input(RoomInput):
+        type = Text('"c" (public) or "p" (private).', required=True, missing=body_param_required)
+
+        class Meta:
+            ref_name = "RoomType"
+
+    def post(self, request: Request) -> Response:
+        t = self.parse()["type"]
+        if not t.strip():
+            raise body_param_required("type")
+        room = self.find_room()
+        if room.t == t:
+            raise v1_failure(
+                f"The {self.kind.archived_noun} type is the same as what it would be changed to."
+            )
+        update_room(by=user_of(request), room=room, t=t)
+        fresh = with_member_counts(Room.objects.filter(pk=room.pk)).get()
+        return ok({self.kind.one: room_v1_json(fresh)})
+
+
+@extend_schema(responses=ROOM_ANSWER)
+class SetJoinCodeView(RoomView):
+    """channels.setJoinCode {joinCode} (edit-room): joining then takes the code."""
+
+    class Input(RoomInput):
+        joinCode = Text("The code.", required=True, missing=body_param_required)
+
+        class Meta:
+            ref_name = "RoomJoinCode"
+
+    def post(self, request: Request) -> Response:
+        code = self.parse()["joinCode"]
+        if not code.strip():
+            raise body_param_required("joinCode")
+        room = self.find_room()
+        update_room(by=user_of(request), room=room, join_code=code)
+        return self.room_answer(room)
+
+
+def custom_fields_refused(_: str) -> ApiError:
+    return v1_failure('The bodyParam "customFields" is required with a type like object.')
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {}})
+class CustomFields(Param):
+    """setCustomFields' `customFields`: any JSON object (from a form, as JSON text)."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        value = json_from_form(data)
+        if not isinstance(value, dict):
+            self.fail("invalid")
+        return value
+
+
+@extend_schema(responses=ROOM_ANSWER)
+class SetCustomFieldsView(RoomView):
+    """channels.setCustomFields / groups.setCustomFields {customFields: {...}} (edit-room):
+    stored on the room as given, shown as its `customFields`."""
+
+    class Input(RoomInput):
+        customFields = CustomFields(
+            required=True, missing=custom_fields_refused, refused=custom_fields_refused
+        )
+
+        class Meta:
+            ref_name = "RoomCustomFields"
+
+    def post(self, request: Request) -> Response:
+        fields = self.parse()["customFields"]
+        room = self.find_room()
+        update_room(by=user_of(request), room=room, custom_fields=fields)
+        return self.room_answer(room)
+
+
+@extend_schema(responses=api.v1_page("MentionPage", "mentions", api.Message(many=True)))
+class MentionsView(RoomView):
+    """channels.getAllUserMentionsByChannel: the messages of a room that mention the caller
+    (`@username`), oldest first, paginated."""
+
+    class Input(PageInput):
+        roomId = Text("The room's id.", required=True, ajv=True)
+        sortable = {"ts": "ts"}
+        default_sort = ("ts",)
+
+        class Meta:
+            ref_name = "RoomMentions"
+
+    def get(self, request: Request) -> Response:
+        given, user = self.parse(), user_of(request)
+        try:
+            room = get_visible_room(user, given["roomId"])
+        except RoomNotFound:
+            raise v1_error("Invalid room", "error-invalid-room") from None
+        if not can_read_room(user, room):
+            raise v1_error("Not allowed", "error-not-allowed")
+        return paginated("mentions", mentions_of(user, room), given["page"], message_json)

@@ -254,6 +254,13 @@ class NotJoinable(CannotAccessRoom):
     message = "Only public channels can be joined."
 
 
+class InvalidJoinCode(ApiError):
+    """A channel with a join code refuses a join without the right code."""
+
+    error_type = "error-code-invalid"
+    message = "Invalid Room Password"  # Rocket.Chat's words
+
+
 class NotInRoom(ApiError):
     error_type = "error-user-not-in-room"
     message = "You are not in this room"  # Rocket.Chat's words

@@ -124,6 +124,12 @@ def room_gone(room_id: str) -> None:
     publish({"ctl": "room-gone", "rid": room_id})
 
 
+def room_closed(*, room_id: str, members: Iterable[str]) -> None:
+    """The room became private: the subscriptions to it of everyone but `members` (user ids)
+    end, as if they had left it."""
+    publish({"ctl": "room-closed", "rid": room_id, "members": list(members)})
+
+
 def logins_ended(
     *, token_ids: Iterable[int] = (), user_ids: Iterable[str] = (), origin: str | None = None
 ) -> None:

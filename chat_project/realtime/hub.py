@@ -367,6 +367,11 @@ class Hub:
             rid = event["rid"]
             for conn in list(self.connections):
                 self.end_room_subscriptions(conn, rid)
+        elif kind == "room-closed":
+            rid, members = event["rid"], set(event["members"])
+            for conn in list(self.connections):
+                if conn.user_id not in members:
+                    self.end_room_subscriptions(conn, rid)
         elif kind == "logout":
             tokens, users = set(event.get("tokens", ())), set(event.get("users", ()))
             origin = event.get("origin")
