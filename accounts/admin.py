@@ -186,15 +186,17 @@ class SettingAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and has_permission(
-            request.user,
-            "edit-privileged-setting",  # type: ignore[arg-type]
+        user = request.user
+        return (
+            super().has_change_permission(request, obj)
+            and isinstance(user, User)
+            and has_permission(user, "edit-privileged-setting")
         )
 
     def changeform_view(self, *args: Any, **kwargs: Any) -> Any:
         # Not in the admin's own transaction: change_setting owns its transaction (durable),
         # and publishes once it commits.
-        return self._changeform_view(*args, **kwargs)
+        return self._changeform_view(*args, **kwargs)  # type: ignore[attr-defined]
 
     def save_model(self, request: HttpRequest, obj: Setting, form: Any, change: bool) -> None:
         change_setting(
