@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.http import HttpRequest
 
-from accounts.models import LoginToken, User
-from accounts.services import welcome_new_users
+from accounts import site_settings
+from accounts.models import LoginToken, Setting, User
+from accounts.services import change_setting, check_setting_value, welcome_new_users
+from chat_project.http.errors import ApiError
+from permissions.checks import has_permission
 
 
 class UserCreationForm(auth_forms.UserCreationForm):
@@ -115,3 +119,88 @@ class LoginTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class SettingForm(forms.ModelForm):
+    class Meta:
+        model = Setting
+        fields = ("value",)
+
+    def clean_value(self) -> Any:
+        """The value as change_setting will take it, refused here in its words."""
+        entry = site_settings.BY_ID.get(self.instance.pk)
+        if entry is None:
+            raise forms.ValidationError("This server has no such setting.")
+        if not entry.editable:
+            raise forms.ValidationError(
+                f"{entry.id} says what this server does; it cannot be changed."
+            )
+        try:
+            return check_setting_value(entry, self.cleaned_data["value"])
+        except ApiError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+@admin.register(Setting)
+class SettingAdmin(admin.ModelAdmin):
+    """Rocket.Chat's settings. A value is JSON (true, 5000, "Public"); empty sets the default
+    back. Saving goes through change_setting, as POST /api/v1/settings/<id> does: the same
+    checks, every process reads the new value from its next request, sockets hear a public one."""
+
+    form = SettingForm
+    list_display = ("id", "current_value", "group", "public", "editable", "updated_at")
+    list_filter = ("group", "public")
+    search_fields = ("id",)
+    readonly_fields = (
+        "id",
+        "current_value",
+        "default",
+        "type",
+        "group",
+        "section",
+        "i18n_label",
+        "public",
+        "editable",
+        "updated_at",
+    )
+    fields = ("id", "value", *readonly_fields[1:])
+
+    @admin.display(description="value now")
+    def current_value(self, setting: Setting) -> Any:
+        return site_settings.value_of(setting.pk) if setting.pk in site_settings.BY_ID else None
+
+    @admin.display(description="default (packageValue)")
+    def default(self, setting: Setting) -> Any:
+        entry = site_settings.BY_ID.get(setting.pk)
+        return entry.default() if entry else None
+
+    @admin.display(boolean=True)
+    def editable(self, setting: Setting) -> bool:
+        entry = site_settings.BY_ID.get(setting.pk)
+        return bool(entry and entry.editable)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # the catalogue says which settings exist
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        user = request.user
+        return (
+            super().has_change_permission(request, obj)
+            and isinstance(user, User)
+            and has_permission(user, "edit-privileged-setting")
+        )
+
+    def changeform_view(self, *args: Any, **kwargs: Any) -> Any:
+        # Not in the admin's own transaction: change_setting owns its transaction (durable),
+        # and publishes once it commits.
+        return self._changeform_view(*args, **kwargs)  # type: ignore[attr-defined]
+
+    def save_model(self, request: HttpRequest, obj: Setting, form: Any, change: bool) -> None:
+        change_setting(
+            user=request.user,  # type: ignore[arg-type]
+            setting_id=obj.pk,
+            value=form.cleaned_data["value"],
+        )

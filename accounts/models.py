@@ -202,3 +202,44 @@ class LoginToken(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+
+class Setting(models.Model):
+    """One of Rocket.Chat's settings, by its id (`Message_MaxAllowedSize`). What it is (type,
+    group, section, label, public, editable, default) is the catalogue's
+    (accounts.site_settings.CATALOGUE), copied here for the admin's lists; `value` is the
+    administrator's, or null for the default (packageValue, which may come from the
+    environment, so it is never copied: it follows the environment until someone sets a value).
+    Written only through accounts.services.change_setting (REST and the admin alike)."""
+
+    class Type(models.TextChoices):
+        BOOLEAN = "boolean"
+        STRING = "string"
+        INT = "int"
+        SELECT = "select"
+        LANGUAGE = "language"
+
+    id = models.CharField("_id", primary_key=True, max_length=100)
+    value = models.JSONField(
+        null=True, blank=True, help_text="Empty (null): the default, packageValue."
+    )
+    type = models.CharField(max_length=16, choices=Type.choices, editable=False)
+    public = models.BooleanField(
+        default=False, editable=False, help_text="Readable by anyone (settings.public)."
+    )
+    group = models.CharField(max_length=64, editable=False)
+    section = models.CharField(max_length=64, blank=True, editable=False)
+    i18n_label = models.CharField("i18nLabel", max_length=100, editable=False)
+    # Rocket.Chat's _updatedAt.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    access_cache = NotWatched(
+        "the settings have a generation of their own (accounts.site_settings), replaced by "
+        "change_setting: the many writes the access answers watch leave it alone"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.id

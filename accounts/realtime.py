@@ -23,7 +23,7 @@ from chat_project.http.errors import LoginFailed
 from chat_project.realtime import errors, methods, streams, sync
 from chat_project.realtime.ejson import date
 from chat_project.realtime.errors import MeteorError
-from chat_project.realtime.events import NOTIFY_LOGGED, NOTIFY_USER, USER_PRESENCE
+from chat_project.realtime.events import NOTIFY_ALL, NOTIFY_LOGGED, NOTIFY_USER, USER_PRESENCE
 from chat_project.realtime.hub import attach_to_every_hub
 from chat_project.realtime.methods import Call
 from chat_project.realtime.params import param
@@ -192,6 +192,17 @@ def notify_logged(call: Call, event_name: str) -> Grant:
     return Grant()
 
 
+# Rocket.Chat's stream-notify-all events that this server sends.
+NOTIFY_ALL_EVENTS = ("public-settings-changed",)
+
+
+def notify_all(call: Call, event_name: str) -> Grant:
+    """Events for everyone, signed in or not (public-settings-changed), as Rocket.Chat's."""
+    if event_name not in NOTIFY_ALL_EVENTS:
+        raise refuse()
+    return Grant()
+
+
 # --- logins ended behind the signals' back ---------------------------------------------------
 
 
@@ -240,4 +251,5 @@ def register() -> None:
     methods.register("UserPresence:away", set_away, login=False)
     streams.register(NOTIFY_USER, notify_user)
     streams.register(NOTIFY_LOGGED, notify_logged)
+    streams.register(NOTIFY_ALL, notify_all)
     streams.register(USER_PRESENCE, user_presence)

@@ -15,9 +15,10 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import site_settings
 from accounts.hashers import check_password_digest
 from accounts.login_guard import LoginGuard
-from accounts.models import LoginToken, User
+from accounts.models import LoginToken, Setting, User
 from accounts.selectors import find_user, user_for_login
 from accounts.tokens import (
     issue_login_token,
@@ -328,7 +329,8 @@ def checked_global_roles(names: list[str]) -> list[Role]:
 
 
 def register_user(*, username: str, email: str, password: str, name: str = "") -> User:
-    """users.register: someone signing themselves up, unless REGISTRATION_ENABLED is off. They
+    """users.register: someone signing themselves up, unless Accounts_RegistrationForm is not
+    "Public" (REGISTRATION_ENABLED by default). They
     get what every new user gets (create_user: the `user` role, the default rooms).
 
     Raises InvalidParams: registration disabled, username taken or invalid, email invalid,
@@ -339,7 +341,7 @@ def register_user(*, username: str, email: str, password: str, name: str = "") -
     an account, seen by the administrators, and is rate limited as every anonymous request
     (docs/security.md says why the answer cannot be the same either way).
     """
-    if not settings.REGISTRATION_ENABLED:
+    if not site_settings.registration_open():
         raise InvalidParams(
             "User registration is disabled", error_type="error-user-registration-disabled"
         )
@@ -563,3 +565,85 @@ def issue_token_for(*, by: User, user: User) -> str:
     if not has_permission(by, "user-generate-access-token"):
         raise MissingPermission("user-generate-access-token")
     return issue_login_token(user=user)
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def check_setting_value(entry: site_settings.Entry, value: Any) -> Any:
+    """`value` if it is one `entry` may hold (its type, a select's choices, an int's minimum);
+    null sets it back to its default. Raises InvalidParams saying what it must be."""
+    if value is None:
+        return None
+    wrong = InvalidParams(f"The value of {entry.id} must be {_setting_kind(entry)}.")
+    if entry.type == Setting.Type.BOOLEAN:
+        if not isinstance(value, bool):
+            raise wrong
+    elif entry.type == Setting.Type.INT:
+        # JSON's 5000.0 is an int to a JavaScript client; true is not.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise wrong
+        if (entry.minimum is not None and value < entry.minimum) or abs(value) > 2**53:
+            raise wrong
+    elif (
+        not isinstance(value, str)
+        or len(value) > 10_000
+        or "\x00" in value
+        or (entry.choices and value not in entry.choices)
+    ):
+        raise wrong
+    return value
+
+
+def _setting_kind(entry: site_settings.Entry) -> str:
+    if entry.type == Setting.Type.BOOLEAN:
+        return "true or false"
+    if entry.type == Setting.Type.INT:
+        return "an integer" + (f" of at least {entry.minimum}" if entry.minimum is not None else "")
+    if entry.choices:
+        return "one of " + ", ".join(f'"{choice}"' for choice in entry.choices)
+    return "a string"
+
+
+def change_setting(*, user: User, setting_id: str, value: Any) -> Any:
+    """Sets a setting (null: back to its default) for `user`, who needs edit-privileged-setting,
+    and answers its value now. Every process reads the new value from its next request on
+    (site_settings' generation is replaced once the write commits); a public one is pushed to
+    the sockets (public-settings-changed). Raises MissingPermission, Failure for an id the
+    server does not have, InvalidParams for one it cannot change or a value of the wrong kind.
+    """
+    if not has_permission(user, "edit-privileged-setting"):
+        raise MissingPermission("edit-privileged-setting")
+    entry = site_settings.BY_ID.get(setting_id)
+    if entry is None:
+        raise Failure("Setting not found", error_type="error-setting-not-found")
+    if not entry.editable:
+        raise InvalidParams(
+            f"{setting_id} says what this server does; it cannot be changed.",
+            error_type="error-setting-read-only",
+        )
+    value = check_setting_value(entry, value)
+    with transaction.atomic(durable=True):
+        Setting.objects.update_or_create(
+            pk=setting_id, defaults={"value": value, **setting_description(entry)}
+        )
+        # Here too, not only on commit: a read later in this transaction sees the new value.
+        site_settings.forget_snapshot()
+        transaction.on_commit(site_settings.forget_snapshot, robust=True)
+        current = entry.default() if value is None else value
+        if entry.public:
+            realtime.public_setting_changed(setting_id=setting_id, value=current)
+    return current
+
+
+def setting_description(entry: site_settings.Entry) -> dict[str, Any]:
+    """What the catalogue says of a setting, as its row holds it (for the admin's lists)."""
+    return {
+        "type": entry.type,
+        "public": entry.public,
+        "group": entry.group,
+        "section": entry.section,
+        "i18n_label": entry.i18n_label,
+    }

@@ -25,4 +25,16 @@ urlpatterns = [
     users_route("getPresence", v1_views.UsersGetPresenceView),
     users_route("presence", v1_views.UsersPresenceView),
     users_route("setStatus", v1_views.UsersSetStatusView),
+    re_path(r"^settings\.public/?$", v1_views.SettingsPublicView.as_view(), name="settings.public"),
+    re_path(r"^settings/?$", v1_views.SettingsView.as_view(), name="settings"),
+    re_path(
+        r"^settings/(?P<setting_id>[^/]+)/?$",
+        v1_views.SettingOneView.as_view(),
+        name="settings-one",
+    ),
+    re_path(
+        r"^service\.configurations/?$",
+        v1_views.ServiceConfigurationsView.as_view(),
+        name="service.configurations",
+    ),
 ]

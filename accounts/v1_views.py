@@ -1,9 +1,11 @@
 """The v1 API's endpoints for sessions (login, logout, me) and users (users.register, .create,
 .info, .list, .update, .delete, .setActiveStatus, .createToken, and presence: .getPresence,
-.presence, .setStatus)."""
+.presence, .setStatus), settings (settings.public, settings, settings/<id>) and
+service.configurations."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -17,7 +19,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import presence
+from accounts import presence, site_settings
 from accounts.authentication import authenticate_http_request, user_of
 from accounts.models import LoginToken, User
 from accounts.selectors import find_user, user_from_params, users_to_list, users_with_ids
@@ -30,6 +32,7 @@ from accounts.serializers import (
 )
 from accounts.services import (
     add_user,
+    change_setting,
     delete_user,
     issue_token_for,
     log_in,
@@ -567,3 +570,144 @@ class UsersSetStatusView(V1View):
             raise forbidden(detailed_error=missing_permission_words(["edit-other-user-info"]))
         presence.set_status(user_id=user.pk, status=status or None, text=message)
         return ok()
+
+
+# --- settings -------------------------------------------------------------------------------
+
+SETTING_FIELDS = {
+    "_id": api.text(),
+    "value": serializers.JSONField(help_text="A boolean, number or string."),
+}
+
+
+class SettingsInput(PageInput):
+    """offset and count, and which settings: `query` as Rocket.Chat's clients send it,
+    {"_id": {"$in": [ids]}} (or {"_id": id}), or `_id` as ids joined by commas."""
+
+    query = Text('A JSON object: {"_id": {"$in": ["Site_Name", ...]}} or {"_id": "Site_Name"}.')
+    _id = Text("Setting ids, joined by commas.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        ids: set[str] | None = None
+        if attrs["_id"]:
+            ids = {part.strip() for part in attrs["_id"].split(",") if part.strip()}
+        if attrs["query"]:
+            named = ids_of_query(attrs["query"])
+            ids = named if ids is None else ids & named
+        return {**attrs, "ids": ids}
+
+
+def ids_of_query(text: str) -> set[str]:
+    """The ids a settings `query` names; v1's failure for anything else (we filter on _id only)."""
+    try:
+        query = json.loads(text)
+    except ValueError:
+        raise v1_failure("Invalid query parameter provided", "error-invalid-query") from None
+    if not isinstance(query, dict) or set(query) - {"_id"}:
+        raise v1_failure('Only {"_id": ...} may be queried', "error-invalid-query")
+    wanted = query.get("_id")
+    if isinstance(wanted, str):
+        return {wanted}
+    if (
+        isinstance(wanted, dict)
+        and set(wanted) == {"$in"}
+        and isinstance(wanted["$in"], list)
+        and all(isinstance(item, str) for item in wanted["$in"])
+    ):
+        return set(wanted["$in"])
+    raise v1_failure('"_id" must be an id or {"$in": [ids]}', "error-invalid-query")
+
+
+def settings_page(given: dict[str, Any], *, public_only: bool) -> Response:
+    """A page of settings, ordered by id: {settings: [{_id, value}], count, offset, total}. The
+    whole list comes from the process's snapshot (no query when it still counts)."""
+    page, ids = given["page"], given["ids"]
+    chosen = [
+        {"_id": item["entry"].id, "value": item["value"]}
+        for item in site_settings.all_values()
+        if (item["entry"].public or not public_only) and (ids is None or item["entry"].id in ids)
+    ]
+    shown = chosen[page.offset : page.offset + page.count]
+    return ok({"settings": shown, "count": len(shown), "offset": page.offset, "total": len(chosen)})
+
+
+@extend_schema(
+    responses=api.v1_page(
+        "SettingsPublic", "settings", api.shape("Setting", SETTING_FIELDS, many=True)
+    )
+)
+class SettingsPublicView(V1View):
+    """GET /api/v1/settings.public: the public settings, for anyone (no login needed)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    Input = SettingsInput
+
+    def get(self, request: Request) -> Response:
+        return settings_page(self.parse(), public_only=True)
+
+
+@extend_schema(
+    responses=api.v1_page(
+        "Settings", "settings", api.shape("SettingOfAll", SETTING_FIELDS, many=True)
+    )
+)
+class SettingsView(V1View):
+    """GET /api/v1/settings: every setting for holders of view-privileged-setting; the public
+    ones for other signed-in users, as Rocket.Chat answers them."""
+
+    Input = SettingsInput
+
+    def get(self, request: Request) -> Response:
+        privileged = has_permission(user_of(request), "view-privileged-setting")
+        return settings_page(self.parse(), public_only=not privileged)
+
+
+class SettingValueInput(V1Input):
+    value = serializers.JSONField(
+        required=False, allow_null=True, help_text="The new value (null: back to the default)."
+    )
+
+    class Meta:
+        ref_name = "SettingValue"
+
+
+@extend_schema(
+    methods=["GET"],
+    responses=api.v1_success("SettingOne", SETTING_FIELDS),
+)
+@extend_schema(methods=["POST"], request=SettingValueInput, responses=api.V1_DONE)
+class SettingOneView(V1View):
+    """GET /api/v1/settings/<id> (view-privileged-setting): {_id, value}. POST with {"value": …}
+    (edit-privileged-setting) sets it, through the service the admin uses too."""
+
+    permission_classes = [requires("view-privileged-setting")]
+
+    def get(self, request: Request, setting_id: str) -> Response:
+        if setting_id not in site_settings.BY_ID:
+            raise v1_failure("Setting not found", "error-setting-not-found")
+        return ok({"_id": setting_id, "value": site_settings.value_of(setting_id)})
+
+    def post(self, request: Request, setting_id: str) -> Response:
+        given = self.params()
+        if "value" not in given:
+            raise v1_failure('The "value" parameter is required', "error-invalid-params")
+        change_setting(user=user_of(request), setting_id=setting_id, value=given["value"])
+        return ok()
+
+
+@extend_schema(
+    responses=api.v1_success(
+        "ServiceConfigurations",
+        {"configurations": serializers.ListField(child=api.anything(), help_text="None yet.")},
+    )
+)
+class ServiceConfigurationsView(V1View):
+    """GET /api/v1/service.configurations: the OAuth services one may log in with: none."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        return ok({"configurations": []})

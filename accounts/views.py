@@ -57,7 +57,8 @@ class VersionView(APIView):
     responses=api.v1_success(
         "Info",
         {
-            "version": api.text(),
+            "version": api.text("The Rocket.Chat version whose API this server follows."),
+            "serverVersion": api.text("This server's own version."),
             "info": serializers.DictField(
                 required=False, help_text="Build details, for holders of view-statistics."
             ),
@@ -65,24 +66,30 @@ class VersionView(APIView):
     )
 )
 class InfoView(APIView):
-    """GET /api/info: the server's version, in the body 0.1 and v1 clients both read; with
-    build details under `info` for holders of view-statistics (bad credentials are ignored
-    here, as Rocket.Chat ignores them: the version is public)."""
+    """GET /api/info: `version`, the Rocket.Chat version whose API this server follows
+    (ROCKETCHAT_API_VERSION: Rocket.Chat's clients switch features on it), and our own,
+    `serverVersion`, in the body 0.1 and v1 clients both read; with build details under `info`
+    for holders of view-statistics (bad credentials are ignored here, as Rocket.Chat ignores
+    them: the version is public)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
 
     def get(self, request: Request) -> Response:
-        body: dict[str, Any] = {"version": settings.VERSION}
+        body: dict[str, Any] = versions()
         login = authenticate_http_request(request._request, quiet=True)
         if login is not None and has_permission(login[0], "view-statistics"):
             body["info"] = build_info()
         return Response(body | {"success": True})
 
 
+def versions() -> dict[str, str]:
+    return {"version": settings.ROCKETCHAT_API_VERSION, "serverVersion": settings.VERSION}
+
+
 def build_info() -> dict[str, Any]:
     return {
-        "version": settings.VERSION,
+        **versions(),
         "build": {
             "pythonVersion": platform.python_version(),
             "djangoVersion": django.get_version(),

@@ -131,6 +131,13 @@ def persistent_secret_key(path: Path) -> str:
 # --- the deployment ------------------------------------------------------------------------------
 
 VERSION = __version__
+# The Rocket.Chat version whose API this server follows: GET /api/info's `version`, on which
+# Rocket.Chat's clients switch features on (ours, VERSION, is `serverVersion` there).
+ROCKETCHAT_API_VERSION = env_str("ROCKETCHAT_API_VERSION", "6.13.0")
+if not re.fullmatch(r"\d+\.\d+\.\d+", ROCKETCHAT_API_VERSION):
+    raise ImproperlyConfigured(
+        f"ROCKETCHAT_API_VERSION must be a version such as 6.13.0, not {ROCKETCHAT_API_VERSION!r}"
+    )
 DEBUG = env_bool("DEBUG")
 
 # Where the server keeps its own files: the SQLite database, the generated secret key, static files.
@@ -140,6 +147,9 @@ SECRET_KEY = env_str("SECRET_KEY") or persistent_secret_key(VAR_DIR / "secret_ke
 
 HOST = env_str("HOST", "127.0.0.1")
 PORT = env_int("PORT", 3000, minimum=1)
+# The address users reach the server at (Rocket.Chat's Site_Url setting, until an administrator
+# sets that one).
+SITE_URL = env_str("SITE_URL", f"http://localhost:{PORT}")
 if PORT > 65535:
     raise ImproperlyConfigured(f"PORT must be at most 65535, not {PORT}")
 # gunicorn's own variable name; the default is gunicorn's advice for a sync server.

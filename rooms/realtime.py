@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-
 from accounts.presence import not_offline, statuses
+from accounts.site_settings import public_settings
 from chat_project.http.errors import ApiError
 from chat_project.http.v1 import MAX_COUNT
 from chat_project.realtime import errors, events, methods, streams
@@ -58,8 +57,6 @@ from rooms.services import (
     edit_message,
     join_room,
     leave_room,
-    message_deleting_allowed,
-    message_editing_allowed,
     send_message,
 )
 
@@ -250,25 +247,11 @@ def subscriptions_get(call: Call, params: list[Any]) -> Any:
     return changes(items, since)
 
 
-def public_settings() -> list[dict[str, Any]]:
-    """The Rocket.Chat public settings our configuration decides, under Rocket.Chat's ids."""
-    return [
-        {"_id": "Accounts_RegistrationForm", "value": public_registration()},
-        {"_id": "Message_AllowDeleting", "value": message_deleting_allowed()},
-        {"_id": "Message_AllowEditing", "value": message_editing_allowed()},
-        {"_id": "Message_MaxAllowedSize", "value": settings.MESSAGE_MAX_LENGTH},
-        {"_id": "UTF8_Names_Validation", "value": settings.NAME_PATTERN},
-    ]
-
-
-def public_registration() -> str:
-    return "Public" if settings.REGISTRATION_ENABLED else "Disabled"
-
-
 def public_settings_get(call: Call, params: list[Any]) -> Any:
     """public-settings/get(date?): what a client needs before anyone signs in, as Rocket.Chat
-    serves it to anyone. They come from the environment and carry no change time, so with a
-    date every one of them is in `update`."""
+    serves it to anyone: the public settings of the store (accounts.site_settings), as
+    settings.public answers them. A default follows the environment and carries no change time,
+    so with a date every one of them is in `update`."""
     return changes(public_settings(), date_param(call, params, 0))
 
 

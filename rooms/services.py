@@ -17,6 +17,11 @@ from django.db.models.functions import Greatest, Lower
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.site_settings import (
+    message_deleting_allowed,
+    message_editing_allowed,
+    message_max_length,
+)
 from accounts.validators import validate_name
 from chat_project.db.lookups import pks_by_lowercase
 from chat_project.db.postgresql.statements import prepared_statement
@@ -629,10 +634,9 @@ def check_message_text(text: str, *, allow_empty: bool = False) -> str:
     empty only where something else carries the message (`allow_empty`: attachments)."""
     if not text.strip() and not allow_empty:
         raise InvalidParams("The message is empty.")
-    if len(text) > settings.MESSAGE_MAX_LENGTH:
-        raise MessageTooLong(
-            f"Message size exceeds the allowed {settings.MESSAGE_MAX_LENGTH} characters."
-        )
+    longest = message_max_length()
+    if len(text) > longest:
+        raise MessageTooLong(f"Message size exceeds the allowed {longest} characters.")
     if "\x00" in text:
         raise InvalidParams(NUL_TEXT)
     return text
@@ -655,9 +659,9 @@ def check_message_extras(
         where = f"attachments[{index}]"
         check_json_keys(attachment, ATTACHMENT_KEYS, where)
         text = attachment.get("text")
-        if text is not None and len(text) > settings.MESSAGE_MAX_LENGTH:
+        if text is not None and len(text) > message_max_length():
             raise MessageTooLong(
-                f"{where}.text: exceeds the allowed {settings.MESSAGE_MAX_LENGTH} characters."
+                f"{where}.text: exceeds the allowed {message_max_length()} characters."
             )
         for number, action in enumerate(attachment.get("actions") or []):
             check_json_keys(action, ACTION_KEYS, f"{where}.actions[{number}]")
@@ -838,21 +842,11 @@ def insert_counted_message(*, user: User, room: Room, text: str, fields: dict[st
     return message
 
 
-def message_editing_allowed() -> bool:
-    """Rocket.Chat's Message_AllowEditing (on by default): may authors edit their messages?"""
-    return bool(settings.MESSAGE_ALLOW_EDITING)
-
-
-def message_deleting_allowed() -> bool:
-    """Rocket.Chat's Message_AllowDeleting (on by default)."""
-    return bool(settings.MESSAGE_ALLOW_DELETING)
-
-
 def edit_message(*, user: User, message: Message, text: str) -> Message:
     """Replaces the text of `message` (fetched with its room), marked as edited by `user`.
 
     Rocket.Chat's rule: holders of edit-message (held in the message's room: its owners and
-    moderators by default), or the author while MESSAGE_ALLOW_EDITING is on; and, as for a new
+    moderators by default), or the author while Message_AllowEditing is on; and, as for a new
     message, only someone who may post in the room (access_room with for_write). The same text
     again changes nothing. Raises MessageEditingNotAllowed, access_room's and
     check_message_text's errors, or MessageNotFound when it was deleted meanwhile.
@@ -880,7 +874,7 @@ def edit_message(*, user: User, message: Message, text: str) -> Message:
 
 def check_can_delete(user: User, message: Message) -> None:
     """Rocket.Chat's canDeleteMessage: holders of force-delete-message always; others only while
-    MESSAGE_ALLOW_DELETING is on, with delete-message, or delete-own-message for their own, and
+    Message_AllowDeleting is on, with delete-message, or delete-own-message for their own, and
     in a read-only room only with post-readonly. Every permission is the room's (room roles count).
     Raises MessageActionNotAllowed, or DeletingInReadOnlyRoom."""
     room = message.room

@@ -213,3 +213,14 @@ def realtime_threads_closed():
     for future in [executor.submit(close_mine) for _ in range(count)]:
         future.result(timeout=10)
     executor.shutdown(wait=True)
+
+
+@pytest.fixture(autouse=True)
+def settings_snapshot_forgotten():
+    """A test's setting changes are rolled back with its transaction, but a process keeps what
+    it read (accounts.site_settings): each test starts and ends with nothing kept."""
+    from accounts import site_settings
+
+    site_settings.forget_snapshot()
+    yield
+    site_settings.forget_snapshot()

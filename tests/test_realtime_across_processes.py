@@ -324,3 +324,48 @@ def test_redis_going_away_and_coming_back(tmp_path, private_redis):
             talker.close()
         logs = "".join(log.read_text() for log in servers.logs)
         assert "realtime: subscribed to Redis again" in logs
+
+
+def test_a_setting_changed_in_the_admin_of_one_process_rules_the_next_request_of_the_other(
+    servers,
+):
+    """Message_MaxAllowedSize set in the Django admin of server b: server a, which had read the
+    settings already (and keeps them), answers and enforces the new value at its very next
+    request, and its anonymous socket hears public-settings-changed."""
+    settings_of_a = "settings.public?_id=Message_MaxAllowedSize"
+    assert rest_ok(servers.a, settings_of_a)["settings"] == [
+        {"_id": "Message_MaxAllowedSize", "value": 5000}
+    ]
+    anonymous = PlainDDP(servers.ws(servers.a))
+    admin_site = AdminSession(servers.b, "admin", ADMIN_PASSWORD)
+    path = "/admin/accounts/setting/Message_MaxAllowedSize/change/"
+    try:
+        anonymous.sub("stream-notify-all", "public-settings-changed")
+        form = admin_site.form(path, "setting_form")
+        form["value"] = ["7"]
+        assert admin_site.submit(path, form).status_code == 302
+
+        assert rest_ok(servers.a, settings_of_a)["settings"] == [
+            {"_id": "Message_MaxAllowedSize", "value": 7}
+        ]
+        long = {"roomId": "GENERAL", "text": "eight ch"}
+        status, answer = rest(servers.a, "chat.postMessage", long, servers.admin)
+        assert (status, answer["errorType"]) == (400, "error-message-size-exceeded")
+        frame = anonymous.wait_for(
+            lambda f: f.get("msg") == "changed" and f.get("collection") == "stream-notify-all",
+            timeout=3,
+        )
+        assert frame["fields"] == {
+            "eventName": "public-settings-changed",
+            "args": ["updated", {"_id": "Message_MaxAllowedSize", "value": 7}],
+        }
+
+        # Back to the default over REST on a: b reads it at once.
+        back = {"value": None}
+        rest_ok(servers.a, "settings/Message_MaxAllowedSize", back, servers.admin)
+        assert rest_ok(servers.b, "settings.public?_id=Message_MaxAllowedSize")["settings"] == [
+            {"_id": "Message_MaxAllowedSize", "value": 5000}
+        ]
+        rest_ok(servers.b, "chat.postMessage", long, servers.admin)
+    finally:
+        anonymous.close()

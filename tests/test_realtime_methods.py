@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from accounts.models import User
+from accounts.site_settings import public_settings
 from accounts.tokens import issue_login_token
 from chat_project.db.timestamps import epoch_ms, now_ms
 from permissions.models import Permission
@@ -768,7 +769,7 @@ def test_permissions_get_lists_every_permission_with_its_roles(bob):
     assert succeeded(nothing_since, {"update": [], "remove": []})
 
 
-def test_public_settings_need_no_login_and_come_from_our_settings(settings):
+def test_public_settings_need_no_login_and_come_from_the_settings_store(settings):
     settings.MESSAGE_MAX_LENGTH = 1234
     settings.REGISTRATION_ENABLED = False
     settings.MESSAGE_ALLOW_DELETING = False
@@ -780,12 +781,11 @@ def test_public_settings_need_no_login_and_come_from_our_settings(settings):
             )
 
     listed, since = run(scenario())
-    expected = [
-        {"_id": "Accounts_RegistrationForm", "value": "Disabled"},
-        {"_id": "Message_AllowDeleting", "value": False},
-        {"_id": "Message_AllowEditing", "value": True},
-        {"_id": "Message_MaxAllowedSize", "value": 1234},
-        {"_id": "UTF8_Names_Validation", "value": settings.NAME_PATTERN},
-    ]
+    expected = [{"_id": item["_id"], "value": item["value"]} for item in public_settings()]
+    assert {"_id": "Accounts_RegistrationForm", "value": "Disabled"} in expected
+    assert {"_id": "Message_AllowDeleting", "value": False} in expected
+    assert {"_id": "Message_AllowEditing", "value": True} in expected
+    assert {"_id": "Message_MaxAllowedSize", "value": 1234} in expected
+    assert {"_id": "UTF8_Names_Validation", "value": settings.NAME_PATTERN} in expected
     assert succeeded(listed, expected)
     assert succeeded(since, {"update": expected, "remove": []})

@@ -58,6 +58,7 @@ def test_the_running_server_has_what_each_app_registered():
     assert set(streams.RULES) == {
         "stream-notify-user",
         "stream-notify-logged",
+        "stream-notify-all",
         "stream-user-presence",
         "stream-room-messages",
         "stream-notify-room",

@@ -17,6 +17,16 @@ def access_cache_off(settings):
     settings.ACCESS_CACHE_SECONDS = 0
 
 
+@pytest.fixture(autouse=True)
+def settings_already_read(db):
+    """The site settings as every process has them after its first request: kept, under their
+    own generation, which no write but a setting's replaces (accounts.site_settings;
+    tests/test_settings_store.py counts the one query of a process that has none)."""
+    from accounts import site_settings
+
+    site_settings.stored_values()
+
+
 def queries_for(request):
     """Statements a request runs; savepoints are the test's own transaction showing through."""
     with CaptureQueriesContext(connection) as captured:

@@ -87,8 +87,17 @@ def test_info_shows_build_details_to_holders_of_view_statistics(api, auth_header
     admin = api.get("/api/info", **auth_headers(UserFactory(roles=["admin"]))).json()
     anonymous = api.get("/api/info", HTTP_X_AUTH_TOKEN="garbage", HTTP_X_USER_ID="x").json()
 
-    assert plain == anonymous == {"version": settings.VERSION, "success": True}
-    assert admin["version"] == settings.VERSION
+    assert (
+        plain
+        == anonymous
+        == {
+            "version": settings.ROCKETCHAT_API_VERSION,
+            "serverVersion": settings.VERSION,
+            "success": True,
+        }
+    )
+    assert admin["version"] == admin["info"]["version"] == settings.ROCKETCHAT_API_VERSION
+    assert admin["info"]["serverVersion"] == settings.VERSION
     assert set(admin["info"]["build"]) == {
         "pythonVersion",
         "djangoVersion",

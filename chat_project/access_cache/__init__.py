@@ -164,14 +164,14 @@ def _read_generation() -> str | None:
         return None
 
 
-def _get_generation() -> str:
+def _get_generation(key: str) -> str:
     """The generation as Redis holds it, started if there is none (a fresh or flushed Redis:
     one no entry was read under)."""
     client = _redis()
-    value = client.get(settings.ACCESS_CACHE_KEY)
+    value = client.get(key)
     if value is None:
-        client.set(settings.ACCESS_CACHE_KEY, secrets.token_hex(8), nx=True)
-        value = client.get(settings.ACCESS_CACHE_KEY)
+        client.set(key, secrets.token_hex(8), nx=True)
+        value = client.get(key)
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
@@ -196,7 +196,8 @@ class _Watch:
     the generation with a GET (after the subscription is confirmed, so nothing is missed
     between the two). After a fork, the child subscribes on its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: str | None = None) -> None:
+        self.key = key  # None: ACCESS_CACHE_KEY (read when subscribing: tests override it)
         self.lock = threading.Lock()
         self.connection: Any = None
         self.pid = 0
@@ -236,11 +237,12 @@ class _Watch:
         connection = client.connection_pool.make_connection()
         self.connection, self.pid = connection, os.getpid()
         connection.connect()
-        connection.send_command("SUBSCRIBE", settings.ACCESS_CACHE_KEY)
+        key = self.key or settings.ACCESS_CACHE_KEY
+        connection.send_command("SUBSCRIBE", key)
         reply = connection.read_response()
         if reply[0] != b"subscribe":
             raise ConnectionError(f"unexpected answer to SUBSCRIBE: {reply!r}")
-        self.value = _get_generation()
+        self.value = _get_generation(key)
         self.heard = _clock()
 
     def take(self, reply: Any) -> Any:
@@ -258,6 +260,61 @@ class _Watch:
 
 
 _watch = _Watch()
+
+
+# --- generations of their own ----------------------------------------------------------------
+#
+# A reader that keeps something written far more rarely than the access answers (the site
+# settings every send reads) has a generation of its own, replaced only by its own writes, so
+# that the many writes the access answers watch (a join, a role) do not send it back to the
+# database. It is shared the same way (a Redis key and channel, read through a subscription of
+# its own without a round trip; in this process without Redis, where there is one process) and
+# is read whether or not ACCESS_CACHE_SECONDS keeps access answers.
+
+_named_watches: dict[str, _Watch] = {}
+_named_local: dict[str, str] = {}
+
+
+def _named_key(name: str) -> str:
+    return f"{settings.ACCESS_CACHE_KEY}:{name}"
+
+
+def generation_of(name: str) -> str | None:
+    """The current generation `name`, or None while Redis is unreachable (keep nothing then)."""
+    global _redis_down_until
+    if settings.ACCESS_CACHE_GENERATION == "local":
+        return _named_local.setdefault(name, secrets.token_hex(8))
+    if _clock() < _redis_down_until:
+        return None
+    with _lock:
+        watch = _named_watches.setdefault(name, _Watch(_named_key(name)))
+    try:
+        return watch.current()
+    except Exception as exc:  # any Redis failure: ask the database meanwhile
+        _redis_down_until = _clock() + REDIS_PAUSE_SECONDS
+        logger.warning("access cache: Redis unreachable, asking the database: %s", exc)
+        return None
+
+
+def replace_generation_of(name: str) -> None:
+    """Replaces the generation `name` everywhere: what was kept under it counts no more."""
+    global _redis_down_until
+    _named_local[name] = secrets.token_hex(8)
+    if settings.ACCESS_CACHE_GENERATION == "local":
+        return
+    key = _named_key(name)
+    try:
+        replacement = secrets.token_hex(8)
+        with _redis().pipeline(transaction=True) as both:  # MULTI: set and told at once
+            both.set(key, replacement)
+            both.publish(key, replacement)
+            both.execute()
+        watch = _named_watches.get(name)
+        if watch is not None:
+            watch.catch_up()
+    except Exception as exc:  # any Redis failure: stop keeping, say so
+        _redis_down_until = _clock() + REDIS_PAUSE_SECONDS
+        logger.warning("access cache: could not replace the generation %s: %s", name, exc)
 
 
 # --- keeping model rows --------------------------------------------------------------------------

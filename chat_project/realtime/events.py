@@ -27,6 +27,7 @@ ROOM_MESSAGES = "stream-room-messages"
 NOTIFY_ROOM = "stream-notify-room"
 NOTIFY_USER = "stream-notify-user"
 NOTIFY_LOGGED = "stream-notify-logged"
+NOTIFY_ALL = "stream-notify-all"
 USER_PRESENCE = "stream-user-presence"
 MY_MESSAGES = "__my_messages__"
 
@@ -73,6 +74,19 @@ def message_deleted(*, room_id: str, message_id: str) -> None:
 def room_activity(*, room_id: str, event: str, args: list[Any], origin: str | None = None) -> None:
     """Typing and other user activity in a room (stream-notify-room <rid>/<event>)."""
     publish(stream(NOTIFY_ROOM, f"{room_id}/{event}", args, origin=origin))
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def public_setting_changed(*, setting_id: str, value: Any) -> None:
+    """Rocket.Chat's stream-notify-all `public-settings-changed` ["updated", {_id, value}]: a
+    public setting's new value, heard by every socket (signed in or not) that asked for it."""
+    publish(
+        stream(
+            NOTIFY_ALL, "public-settings-changed", ["updated", {"_id": setting_id, "value": value}]
+        )
+    )
 
 
 # --- users and rooms ------------------------------------------------------------------------
