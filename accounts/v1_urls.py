@@ -25,4 +25,11 @@ urlpatterns = [
     users_route("getPresence", v1_views.UsersGetPresenceView),
     users_route("presence", v1_views.UsersPresenceView),
     users_route("setStatus", v1_views.UsersSetStatusView),
+    users_route("getPreferences", v1_views.UsersGetPreferencesView),
+    users_route("setPreferences", v1_views.UsersSetPreferencesView),
+    users_route("getUsernameSuggestion", v1_views.UsersGetUsernameSuggestionView),
+    users_route("autocomplete", v1_views.UsersAutocompleteView),
+    users_route("removeOtherTokens", v1_views.UsersRemoveOtherTokensView),
+    users_route("logoutOtherClients", v1_views.UsersLogoutOtherClientsView),
+    users_route("forgotPassword", v1_views.UsersForgotPasswordView),
 ]
