@@ -695,7 +695,7 @@ def username_suggestion(*, user: User) -> str:
         base = ".".join(re.findall(r"[0-9A-Za-z]+", user.email.split("@")[0])).lower() or "user"
     base = base[:50]
     taken = set(
-        User.objects.alias(lower=Lower("username"))
+        User.objects.annotate(lower=Lower("username"))
         .filter(lower__startswith=base)
         .values_list("lower", flat=True)
     )
