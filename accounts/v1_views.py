@@ -740,7 +740,7 @@ class UsersForgotPasswordView(V1View):
     permission_classes = [AllowAny]
 
     class Input(V1Input):
-        email = Text(missing=lambda _: v1_failure("The 'email' param is required"))
+        email = Text(required=True, missing=lambda _: v1_failure("The 'email' param is required"))
 
         class Meta:
             ref_name = "UsersForgotPassword"
