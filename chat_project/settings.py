@@ -270,7 +270,8 @@ EMAIL_BACKEND = (
 )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chat@localhost")
 # Where people reach this server: the password reset mail's link starts with it.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:3000").rstrip("/")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:3000")
+SITE_URL = SITE_URL.rstrip("/")
 # How long a password reset link works, in seconds (Django's PASSWORD_RESET_TIMEOUT).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=60)
 # users.forgotPassword requests per client address, and per e-mail address asked about.

@@ -113,6 +113,7 @@ def test_public_endpoints_take_no_credentials(schema):
         "/api/login",
         "/api/v1/login",
         "/api/v1/users.register",
+        "/api/v1/users.forgotPassword",
     }
 
 
