@@ -78,6 +78,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    preferences = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Rocket.Chat's user preferences (users.setPreferences; known keys only).",
+    )
     roles = models.ManyToManyField(
         "permissions.Role",
         blank=True,

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from accounts import presence
-from accounts.services import log_in, log_out
+from accounts.services import log_in, log_out, reset_password, send_password_reset
 from accounts.tokens import issued_token, live_logins, user_of_live_login, verify_login_token
-from chat_project.http.errors import LoginFailed
+from chat_project.http.errors import InvalidParams, LoginFailed, ResetTokenExpired
 from chat_project.realtime import errors, methods, streams, sync
 from chat_project.realtime.ejson import date
 from chat_project.realtime.errors import MeteorError
@@ -108,6 +108,43 @@ def logout(call: Call, params: list[Any]) -> None:
     if call.token_id is not None:
         log_out(token_id=call.token_id, origin=call.conn_id)
     call.logout = True
+
+
+# --- forgotten passwords --------------------------------------------------------------------
+
+
+def send_forgot_password_email(call: Call, params: list[Any]) -> bool:
+    """sendForgotPasswordEmail(email): users.forgotPassword's service (its rate limits, and the
+    same answer whether the address is known or not)."""
+    email = param(call, params, 0, str)
+    send_password_reset(email=email, address=call.address)
+    return True
+
+
+def reset_password_method(call: Call, params: list[Any]) -> dict[str, Any]:
+    """Meteor's resetPassword(token, newPassword): the mailed link's token sets a new password
+    (the password policy's rules) and logs this connection in, as the login method answers
+    ({id, token, tokenExpires, type}); every other login of the user ends."""
+    token, password = param(call, params, 0, str), param(call, params, 1, str)
+    try:
+        user, secret = reset_password(token=token, password=password)
+    except ResetTokenExpired:
+        raise MeteorError(403, "Token expired") from None
+    except InvalidParams as exc:
+        raise MeteorError(exc.error_type, exc.message) from None
+    login_token = issued_token(secret)
+    call.login = {
+        "user_id": user.pk,
+        "username": user.username,
+        "token_id": login_token.pk,
+        "token_expires": login_token.expires_at,
+    }
+    return {
+        "id": user.pk,
+        "token": secret,
+        "tokenExpires": date(login_token.expires_at),
+        "type": "password",
+    }
 
 
 # --- presence -------------------------------------------------------------------------------
@@ -245,6 +282,8 @@ def register() -> None:
     attach_to_every_hub(watch_logins)
     methods.register("login", login, login=False)
     methods.register("logout", logout, login=False)
+    methods.register("sendForgotPasswordEmail", send_forgot_password_email, login=False)
+    methods.register("resetPassword", reset_password_method, login=False)
     methods.register("setUserStatus", set_user_status)
     methods.register("UserPresence:setDefaultStatus", set_default_status)
     methods.register("UserPresence:online", set_online, login=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
 from accounts.models import User
@@ -62,3 +62,23 @@ def user_from_params(given: Mapping[str, Any]) -> User:
             "error-invalid-user",
         )
     return user
+
+
+AUTOCOMPLETE_LIMIT = 10
+
+
+def users_to_autocomplete(
+    viewer: User, *, term: str, exceptions: list[str], anyone: bool
+) -> list[User]:
+    """Up to AUTOCOMPLETE_LIMIT active users whose username or name contains `term` (any case),
+    but those named in `exceptions`, by username; with `anyone` false, only those sharing a
+    room with `viewer`. One query."""
+    users = User.objects.filter(is_active=True)
+    if term:
+        users = users.filter(Q(username__icontains=term) | Q(name__icontains=term))
+    if exceptions:
+        users = users.exclude(username__in=exceptions)
+    if not anyone:
+        # Through the memberships' reverse names: accounts does not import rooms.
+        users = users.filter(subscriptions__room__subscriptions__user=viewer).distinct()
+    return list(users.only("id", "username", "name").order_by("username")[:AUTOCOMPLETE_LIMIT])

@@ -57,7 +57,9 @@ def login_token_json(user: User, secret: str) -> dict[str, Any]:
 
 def me_json(user: User, *, status: str = "offline") -> dict[str, Any]:
     """The signed-in user as /api/v1/me and the v1 login's `data.me` show them."""
-    return user_json(user, full=True, status=status) | {"settings": {"preferences": {}}}
+    return user_json(user, full=True, status=status) | {
+        "settings": {"preferences": dict(user.preferences)}
+    }
 
 
 def user_brief(user: User) -> dict[str, Any]:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts import site_settings
@@ -33,8 +38,11 @@ from chat_project.http.errors import (
     InvalidParams,
     LoginFailed,
     MissingPermission,
+    RateLimited,
+    ResetTokenExpired,
     bulk_record_error,
 )
+from chat_project.http.ratelimit import budget_of, spend
 from chat_project.realtime import events as realtime
 from permissions.checks import has_permission
 from permissions.models import Role
@@ -647,3 +655,210 @@ def setting_description(entry: site_settings.Entry) -> dict[str, Any]:
         "section": entry.section,
         "i18n_label": entry.i18n_label,
     }
+
+
+# --- preferences, other logins, password resets (users.* of issue 21) -----------------------------
+
+# Rocket.Chat's user preferences (its UsersSetPreferencesParamsPOST schema) and the JSON type of
+# each: only these are kept, and only of their type.
+STRING, BOOLEAN, NUMBER, STRINGS, OBJECTS = "string", "boolean", "number", "strings", "objects"
+PREFERENCE_TYPES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "newRoomNotification",
+            "newMessageNotification",
+            "emailNotificationMode",
+            "desktopNotifications",
+            "pushNotifications",
+            "alsoSendThreadToChannel",
+            "sendOnEnter",
+            "sidebarSortby",
+            "sidebarViewMode",
+            "themeAppearence",
+            "fontSize",
+            "language",
+            "omnichannelTranscriptEmail",
+        ),
+        STRING,
+    ),
+    **dict.fromkeys(
+        (
+            "useEmojis",
+            "convertAsciiEmoji",
+            "saveMobileBandwidth",
+            "collapseMediaByDefault",
+            "autoImageLoad",
+            "unreadAlert",
+            "enableAutoAway",
+            "desktopNotificationRequireInteraction",
+            "hideUsernames",
+            "hideRoles",
+            "hideFlexTab",
+            "displayAvatars",
+            "sidebarShowFavorites",
+            "sidebarShowUnread",
+            "sidebarDisplayAvatar",
+            "sidebarGroupByType",
+            "muteFocusedConversations",
+            "receiveLoginDetectionEmail",
+            "notifyCalendarEvents",
+            "enableMobileRinging",
+            "omnichannelTranscriptPDF",
+        ),
+        BOOLEAN,
+    ),
+    **dict.fromkeys(
+        ("clockMode", "notificationsSoundVolume", "idleTimeLimit", "masterVolume"), NUMBER
+    ),
+    "highlights": STRINGS,
+    "dontAskAgainList": OBJECTS,
+}
+
+
+def preference_has_type(value: Any, kind: str) -> bool:
+    if kind == STRING:
+        return isinstance(value, str) and "\x00" not in value and len(value) <= 1000
+    if kind == BOOLEAN:
+        return isinstance(value, bool)
+    if kind == NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == STRINGS:
+        return isinstance(value, list) and all(preference_has_type(v, STRING) for v in value)
+    return isinstance(value, list) and all(
+        isinstance(item, dict) and all(preference_has_type(v, STRING) for v in item.values())
+        for item in value
+    )
+
+
+def checked_preferences(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` if every key is a known preference holding a value of its type. Raises
+    InvalidParams naming the first that is not (ajv's words, as Rocket.Chat's schema refuses)."""
+    for key, value in data.items():
+        kind = PREFERENCE_TYPES.get(key)
+        if kind is None:
+            raise InvalidParams(
+                "must NOT have additional properties",
+                error_type="invalid-params",
+                detailed_error=f"data.{key}: not a known preference",
+            )
+        if not preference_has_type(value, kind):
+            wanted = {STRINGS: "array of strings", OBJECTS: "array of objects"}.get(kind, kind)
+            raise InvalidParams(
+                f"must be {wanted}",
+                error_type="invalid-params",
+                detailed_error=f"data.{key}: must be {wanted}",
+            )
+    return data
+
+
+def set_preferences(*, by: User, user_id: str | None, data: dict[str, Any]) -> User:
+    """users.setPreferences: merges the given preferences (checked_preferences) into the user's
+    own, or, with edit-other-user-info, another user's. Raises MissingPermission or
+    InvalidParams; nothing changes unless all is valid."""
+    if user_id and user_id != by.pk and not has_permission(by, "edit-other-user-info"):
+        raise Failure("Editing user is not allowed", error_type="error-action-not-allowed")
+    checked_preferences(data)
+    with transaction.atomic(durable=True):
+        user = User.objects.select_for_update().filter(pk=user_id or by.pk).first()
+        if user is None:
+            raise InvalidParams(
+                'The optional "userId" param provided does not match any users',
+                error_type="error-invalid-user",
+            )
+        user.preferences = {**user.preferences, **data}
+        user.save(update_fields=["preferences", "updated_at"])
+    return user
+
+
+def username_suggestion(*, user: User) -> str:
+    """A username no one has, made from `user`'s name (or their e-mail's local part): the name's
+    letters and digits joined by dots, then with a number added until it is free (Rocket.Chat's
+    generateUsernameSuggestion). Two queries."""
+    base = ".".join(re.findall(r"[0-9A-Za-z]+", user.name or "")).lower()
+    if not base:
+        base = ".".join(re.findall(r"[0-9A-Za-z]+", user.email.split("@")[0])).lower() or "user"
+    base = base[:50]
+    taken = set(
+        User.objects.annotate(lower=Lower("username"))
+        .filter(lower__startswith=base)
+        .values_list("lower", flat=True)
+    )
+    if base not in taken:
+        return base
+    return next(f"{base}{n}" for n in range(1, len(taken) + 2) if f"{base}{n}" not in taken)
+
+
+def end_other_logins(*, user: User, keep_token_id: int) -> None:
+    """users.removeOtherTokens and logoutOtherClients: every login of `user` but the one that
+    asked ends; their sockets close (4001) once this commits (accounts.tokens)."""
+    with transaction.atomic(durable=True):
+        LoginToken.objects.filter(user=user).exclude(pk=keep_token_id).delete()
+
+
+# A password reset link's token: the user's id, then Django's PasswordResetTokenGenerator's,
+# which hashes the password and the last login (so the first use spends it) and the time (so it
+# expires after PASSWORD_RESET_TIMEOUT).
+RESET_LINK_TOKEN = re.compile(r"^([0-9A-Za-z]{1,17})\.([0-9a-z]{1,13}-[0-9a-f]{1,64})$")
+RESET_SUBJECT = "Reset your password"
+
+
+def send_password_reset(*, email: str, address: str) -> None:
+    """users.forgotPassword: mails a password reset link to the active user with this e-mail
+    address, if there is one; answers the same either way, in the same time but for sending.
+    Counted per client address and per e-mail address (FORGOT_PASSWORD_RATE): raises
+    RateLimited past it, whether the address exists or not."""
+    email = email.strip().lower()
+    spend_forgot_password_budget(f"ip:{address}")
+    spend_forgot_password_budget("email:" + hashlib.sha256(email.encode()).hexdigest())
+    user = User.objects.by_email(email).filter(is_active=True).first()
+    if user is None:
+        return
+    token = f"{user.pk}.{default_token_generator.make_token(user)}"
+    link = f"{str(site_settings.value_of('Site_Url')).rstrip('/')}/reset-password/{token}"
+    minutes = max(1, settings.PASSWORD_RESET_TIMEOUT // 60)
+    send_mail(
+        RESET_SUBJECT,
+        f"Hello {user.name or user.username},\n\n"
+        f"To reset your password, follow this link within {minutes} minutes:\n\n{link}\n\n"
+        "It works once. If you did not ask for it, ignore this mail: your password stays as "
+        "it is.\n",
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )
+
+
+def spend_forgot_password_budget(caller: str) -> None:
+    if not settings.RATELIMIT_ENABLE:
+        return
+    usage = spend("forgot-password", caller, budget_of(settings.FORGOT_PASSWORD_RATE))
+    if usage is not None and usage.exceeded:
+        limited = RateLimited()
+        limited.retry_after = usage.reset
+        raise limited
+
+
+def reset_password(*, token: str, password: str) -> tuple[User, str]:
+    """Meteor's resetPassword(token, newPassword): the link's token sets a new password (the
+    password policy's rules) and logs in: (user, new login token secret). The new password
+    ends every other login of the user (accounts.tokens.end_logins_after_save) and spends the
+    token. Raises ResetTokenExpired (unknown, used, expired or its user inactive) or
+    InvalidParams (the policy)."""
+    match = RESET_LINK_TOKEN.match(token)
+    user = User.objects.filter(pk=match.group(1), is_active=True).first() if match else None
+    if (
+        user is None
+        or match is None
+        or not default_token_generator.check_token(user, match.group(2))
+    ):
+        raise ResetTokenExpired()
+    check_password(password, user)
+    with transaction.atomic(durable=True):
+        # Locked, and the token checked again: of two resets racing with one token, one wins.
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not default_token_generator.check_token(user, match.group(2)):
+            raise ResetTokenExpired()
+        user.set_password(password)
+        user.last_login = timezone.now()
+        user.save(update_fields=["password", "last_login", "updated_at"])
+        secret = issue_login_token(user=user)
+    return user, secret

@@ -37,4 +37,11 @@ urlpatterns = [
         v1_views.ServiceConfigurationsView.as_view(),
         name="service.configurations",
     ),
+    users_route("getPreferences", v1_views.UsersGetPreferencesView),
+    users_route("setPreferences", v1_views.UsersSetPreferencesView),
+    users_route("getUsernameSuggestion", v1_views.UsersGetUsernameSuggestionView),
+    users_route("autocomplete", v1_views.UsersAutocompleteView),
+    users_route("removeOtherTokens", v1_views.UsersRemoveOtherTokensView),
+    users_route("logoutOtherClients", v1_views.UsersLogoutOtherClientsView),
+    users_route("forgotPassword", v1_views.UsersForgotPasswordView),
 ]

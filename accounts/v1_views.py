@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -22,7 +22,13 @@ from rest_framework.response import Response
 from accounts import presence, site_settings
 from accounts.authentication import authenticate_http_request, user_of
 from accounts.models import LoginToken, User
-from accounts.selectors import find_user, user_from_params, users_to_list, users_with_ids
+from accounts.selectors import (
+    find_user,
+    user_from_params,
+    users_to_autocomplete,
+    users_to_list,
+    users_with_ids,
+)
 from accounts.serializers import (
     active_status_json,
     login_token_json,
@@ -34,25 +40,30 @@ from accounts.services import (
     add_user,
     change_setting,
     delete_user,
+    end_other_logins,
     issue_token_for,
     log_in,
     log_out,
     may_view_full_user_info,
     register_user,
     resume_login,
+    send_password_reset,
+    set_preferences,
     set_user_active_status,
     update_user,
+    username_suggestion,
 )
 from accounts.views import LOGGED_OUT, LOGIN_DATA, LoginInput
 from chat_project.db.timestamps import iso_ms
 from chat_project.http import schema as api
 from chat_project.http.errors import missing_permission_words
-from chat_project.http.fields import StrictCharField
+from chat_project.http.fields import StrictCharField, json_from_form
 from chat_project.http.ratelimit import client_address
 from chat_project.http.v1 import (
     Flag,
     JsonObject,
     PageInput,
+    Param,
     Strings,
     Text,
     UserLookup,
@@ -61,6 +72,7 @@ from chat_project.http.v1 import (
     ajv_error,
     forbidden,
     ok,
+    v1_error,
     v1_failure,
 )
 from permissions.checks import has_permission, requires
@@ -711,3 +723,173 @@ class ServiceConfigurationsView(V1View):
 
     def get(self, request: Request) -> Response:
         return ok({"configurations": []})
+
+
+# --- preferences, suggestions, other logins, forgotten passwords ----------------------------------
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {}})
+class AnyObject(Param):
+    """A JSON object (from a form or query string, as JSON text) whose keys the service checks."""
+
+    ajv_words = {**Param.ajv_words, "invalid": "must be object"}
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        value = json_from_form(data)
+        if not isinstance(value, dict):
+            self.fail("invalid")
+        return cast(dict[str, Any], value)
+
+
+PREFERENCES = api.anything("Rocket.Chat's preference keys (users.setPreferences lists them).")
+
+
+@extend_schema(responses=api.v1_success("UserPreferences", {"preferences": PREFERENCES}))
+class UsersGetPreferencesView(V1View):
+    """GET /api/v1/users.getPreferences: one's own preferences, `{preferences: {...}}`."""
+
+    def get(self, request: Request) -> Response:
+        return ok({"preferences": dict(user_of(request).preferences)})
+
+
+@extend_schema(
+    responses=api.v1_success(
+        "UserPreferencesSet",
+        {
+            "user": api.shape(
+                "UserWithPreferences",
+                {
+                    "_id": api.text(),
+                    "settings": api.shape("UserSettings", {"preferences": PREFERENCES}),
+                },
+            )
+        },
+    )
+)
+class UsersSetPreferencesView(V1View):
+    """POST /api/v1/users.setPreferences {userId?, data: {...}}: sets the given preferences
+    (known keys, each of its type; the others stay), one's own or, with edit-other-user-info,
+    another's. Answers `{user: {_id, settings: {preferences}}}`."""
+
+    class Input(V1Input):
+        userId = Text(ajv=True)
+        # The metaclass takes declared fields out of the class: Serializer.data stays DRF's.
+        data = AnyObject(required=True, ajv=True)  # type: ignore[assignment]
+
+        class Meta:
+            ref_name = "UsersSetPreferences"
+
+    def post(self, request: Request) -> Response:
+        given = self.parse()
+        user = set_preferences(by=user_of(request), user_id=given["userId"], data=given["data"])
+        return ok({"user": {"_id": user.pk, "settings": {"preferences": user.preferences}}})
+
+
+@extend_schema(responses=api.v1_success("UsernameSuggestion", {"result": api.text()}))
+class UsersGetUsernameSuggestionView(V1View):
+    """GET /api/v1/users.getUsernameSuggestion: `{result}`, a username no one has, made from
+    one's name."""
+
+    def get(self, request: Request) -> Response:
+        return ok({"result": username_suggestion(user=user_of(request))})
+
+
+class AutocompleteSelector(V1Input):
+    term = Text(ajv=True)
+    exceptions = Strings()
+    conditions = AnyObject(ajv=True)
+
+    class Meta:
+        ref_name = "UsersAutocompleteSelector"
+
+
+AUTOCOMPLETE_ITEM = api.shape(
+    "AutocompleteUser",
+    {"_id": api.text(), "username": api.text(), "name": api.text(), "status": api.text()},
+    many=True,
+)
+
+
+@extend_schema(responses=api.v1_success("UsersAutocomplete", {"items": AUTOCOMPLETE_ITEM}))
+class UsersAutocompleteView(V1View):
+    """GET /api/v1/users.autocomplete?selector={"term", "exceptions", "conditions"}: up to 10
+    active users whose username or name contains `term`, but the usernames in `exceptions`;
+    without view-d-room, only those sharing a room with the caller. `conditions` (a MongoDB
+    query in Rocket.Chat) may only be empty here."""
+
+    class Input(V1Input):
+        selector = JsonObject(
+            AutocompleteSelector,
+            "A JSON object: {term, exceptions, conditions}",
+            required=True,
+            ajv=True,
+        )
+
+    def get(self, request: Request) -> Response:
+        selector, viewer = self.parse()["selector"], user_of(request)
+        if selector.get("conditions"):
+            raise v1_failure("error-invalid-query", "error-invalid-query")
+        found = users_to_autocomplete(
+            viewer,
+            term=(selector.get("term") or "").strip(),
+            exceptions=selector.get("exceptions") or [],
+            anyone=has_permission(viewer, "view-d-room"),
+        )
+        statuses = presence.statuses(user.pk for user in found)
+        items = [
+            {"_id": u.pk, "username": u.username, "name": u.name, "status": statuses[u.pk]}
+            for u in found
+        ]
+        return ok({"items": items})
+
+
+@extend_schema(request=None, responses=api.V1_DONE)
+class UsersRemoveOtherTokensView(V1View):
+    """POST /api/v1/users.removeOtherTokens: ends every login of the caller but this one; their
+    sockets close (4001)."""
+
+    def post(self, request: Request) -> Response:
+        end_other_logins(user=user_of(request), keep_token_id=cast(LoginToken, request.auth).pk)
+        return ok()
+
+
+@extend_schema(
+    request=None,
+    responses=api.v1_success(
+        "LogoutOtherClients", {"token": api.text(), "tokenExpires": api.text()}
+    ),
+)
+class UsersLogoutOtherClientsView(V1View):
+    """POST /api/v1/users.logoutOtherClients: ends every login of the caller but this one, as
+    removeOtherTokens, and answers this one's token (from X-Auth-Token) and its expiry, as
+    Rocket.Chat does: `{token, tokenExpires}`."""
+
+    def post(self, request: Request) -> Response:
+        secret = request.META.get("HTTP_X_AUTH_TOKEN", "")
+        if not secret:
+            raise v1_error("x-auth-token is required", "error-parameter-required")
+        token = cast(LoginToken, request.auth)
+        end_other_logins(user=user_of(request), keep_token_id=token.pk)
+        return ok({"token": secret, "tokenExpires": iso_ms(token.expires_at)})
+
+
+@extend_schema(responses=api.V1_DONE)
+class UsersForgotPasswordView(V1View):
+    """POST /api/v1/users.forgotPassword {email}: mails a password reset link (one use, valid
+    PASSWORD_RESET_TIMEOUT) to the user with this address, if any; the same answer either way.
+    The link's token is spent by the realtime method resetPassword(token, newPassword).
+    FORGOT_PASSWORD_RATE per client address and per e-mail address."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    class Input(V1Input):
+        email = Text(required=True, missing=lambda _: v1_failure("The 'email' param is required"))
+
+        class Meta:
+            ref_name = "UsersForgotPassword"
+
+    def post(self, request: Request) -> Response:
+        email = self.parse()["email"]
+        send_password_reset(email=email, address=client_address(request._request))
+        return ok()

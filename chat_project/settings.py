@@ -266,6 +266,28 @@ ADD_ALL_USER_LIMIT = env_int("ADD_ALL_USER_LIMIT", 500, minimum=1)
 # Accounts_RegistrationForm: "Public" when true, "Disabled" when false).
 REGISTRATION_ENABLED = env_bool("REGISTRATION_ENABLED", default=True)
 
+# --- e-mail (users.forgotPassword) ----------------------------------------------------------------
+
+# Without EMAIL_HOST, mail is written to the console log (Django's console backend); with it,
+# sent over SMTP.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = 10
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chat@localhost")
+# Where people reach this server: the password reset mail's link starts with it.
+# How long a password reset link works, in seconds (Django's PASSWORD_RESET_TIMEOUT).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=60)
+# users.forgotPassword requests per client address, and per e-mail address asked about.
+FORGOT_PASSWORD_RATE = env_rate("FORGOT_PASSWORD_RATE", "5/h")
+
 # --- rate limits ---------------------------------------------------------------------------------
 
 # Requests per user (or per address before login) on every /api/ endpoint: the seed's 10 a second.

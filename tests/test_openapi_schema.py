@@ -115,6 +115,7 @@ def test_public_endpoints_take_no_credentials(schema):
         "/api/v1/users.register",
         "/api/v1/settings.public",
         "/api/v1/service.configurations",
+        "/api/v1/users.forgotPassword",
     }
 
 

@@ -21,6 +21,8 @@ from tests.realtime import DDPClient, run
 ACCOUNTS_METHODS = {
     "login",
     "logout",
+    "sendForgotPasswordEmail",
+    "resetPassword",
     "setUserStatus",
     "UserPresence:setDefaultStatus",
     "UserPresence:online",

@@ -71,6 +71,15 @@ class Failure(InvalidParams):
     error_type = "error-failure"
 
 
+class ResetTokenExpired(ApiError):
+    """A password reset link's token that is unknown, used, expired, or its user inactive
+    (Meteor's resetPassword says "Token expired" for all of them)."""
+
+    status_code = 403
+    error_type = "error-token-expired"
+    message = "Token expired"
+
+
 class MalformedBody(ApiError):
     error_type = "error-invalid-body"
     message = "Malformed request body."
