@@ -164,6 +164,7 @@ def user_presence(call: Call, event_name: str) -> Grant:
 
 # --- the user streams -----------------------------------------------------------------------
 
+
 def notify_user(call: Call, event_name: str) -> Grant:
     """`<uid>/<event>`: a user's own notifications, to that user only. Any event under one's own
     id, as Rocket.Chat's rule allows (clients subscribe to `uiInteraction`, `otr`, `webrtc`, …
