@@ -166,9 +166,9 @@ def set_default_status(call: Call, params: list[Any]) -> bool:
 def connection_method(status: str) -> methods.Func:
     def set_own(call: Call, params: list[Any]) -> bool | None:
         """This connection's own status (clients say away when idle); nothing when signed out,
-        as Rocket.Chat does."""
-        if call.user_id is None:
-            return None
+        as Rocket.Chat does, or when called over REST (no connection to set it on)."""
+        if call.user_id is None or call.conn_id is None:
+            return None  # signed out, or over REST's method.call: no connection of one's own
         return presence.set_connection_status(
             user_id=call.user_id, conn_id=call.conn_id, status=status
         )
@@ -201,22 +201,14 @@ def user_presence(call: Call, event_name: str) -> Grant:
 
 # --- the user streams -----------------------------------------------------------------------
 
-USER_EVENTS = (
-    "rooms-changed",
-    "subscriptions-changed",
-    "notification",
-    "message",
-    "otr",
-    "webrtc",
-    "userData",
-)
-
 
 def notify_user(call: Call, event_name: str) -> Grant:
-    """`<uid>/<event>`: a user's own notifications, to that user only."""
+    """`<uid>/<event>`: a user's own notifications, to that user only. Any event under one's own
+    id, as Rocket.Chat's rule allows (clients subscribe to `uiInteraction`, `otr`, `webrtc`, …
+    and wait for `ready`); another user's id is refused."""
     user = signed_in(call)
-    uid, _, event = event_name.partition("/")
-    if uid != user.pk or event not in USER_EVENTS:
+    uid, _, _event = event_name.partition("/")
+    if uid != user.pk:
         raise refuse()
     return Grant()
 

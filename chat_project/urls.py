@@ -6,6 +6,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 
 from chat_project.http.health import health
 from chat_project.http.home import home
+from chat_project.realtime.over_rest import MethodCallAnonView, MethodCallView
 
 urlpatterns = [
     # For people: what this server is, its health and where to go next (not part of the API).
@@ -31,6 +32,15 @@ urlpatterns = [
     path("api/v1/", include("rooms.v1_chat_urls")),
     path("api/v1/", include("rooms.v1_discovery_urls")),
     path("api/v1/", include("permissions.v1_urls")),
+    # The realtime methods over REST, as Rocket.Chat's clients call them (the name's "/" as ":").
+    re_path(
+        r"^api/v1/method\.call/(?P<name>[^/]+)/?$", MethodCallView.as_view(), name="method.call"
+    ),
+    re_path(
+        r"^api/v1/method\.callAnon/(?P<name>[^/]+)/?$",
+        MethodCallAnonView.as_view(),
+        name="method.callAnon",
+    ),
     # For load balancers and monitors: database and cache status, no login.
     re_path(r"^api/health/?$", health, name="health"),
     path("api/", include("accounts.urls")),

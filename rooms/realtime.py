@@ -17,7 +17,7 @@ from typing import Any
 
 from accounts.presence import not_offline, statuses
 from accounts.site_settings import public_settings
-from chat_project.http.errors import ApiError
+from chat_project.http.errors import ApiError, CannotAccessRoom, RoomNotFound
 from chat_project.http.v1 import MAX_COUNT
 from chat_project.realtime import errors, events, methods, streams
 from chat_project.realtime.events import MY_MESSAGES, NOTIFY_ROOM, ROOM_MESSAGES
@@ -37,9 +37,11 @@ from rooms.access import (
     access_message,
     access_room,
     can_read_room,
+    check_access,
     get_room,
     get_visible_room,
 )
+from rooms.models import Room
 from rooms.notify import room_ddp_json, subscription_ddp_json
 from rooms.selectors import (
     channel_history,
@@ -219,6 +221,27 @@ def get_users_of_room(call: Call, params: list[Any]) -> dict[str, Any]:
     }
 
 
+def get_room_by_type_and_name(call: Call, params: list[Any]) -> dict[str, Any]:
+    """getRoomByTypeAndName(type, name): the channel ('c') or private group ('p') of that name
+    (or id, as Rocket.Chat's findByTypeAndNameOrId), as rooms-changed carries it, if the caller
+    may read it. A room they may not read, a hidden one and a missing one are alike Rocket.Chat's
+    "Not allowed" (so its existence does not leak)."""
+    kind = param(call, params, 0, str)
+    name = param(call, params, 1, str)
+    user = call.user
+    try:
+        if kind not in (Room.Type.CHANNEL, Room.Type.GROUP) or not name or "\x00" in name:
+            raise RoomNotFound()
+        try:
+            room = get_visible_room(user, name=name, t=kind, counted=True)
+        except RoomNotFound:
+            room = get_visible_room(user, name, t=kind, counted=True)
+        check_access(user, room)
+    except (RoomNotFound, CannotAccessRoom):
+        raise errors.not_allowed(method=call.name) from None
+    return room_ddp_json(room)
+
+
 # --- what clients sync at start ---------------------------------------------------------------
 
 
@@ -388,6 +411,7 @@ def register() -> None:
     methods.register("getRoomRoles", get_room_roles)
     methods.register("getUsersOfRoom", get_users_of_room)
     methods.register("rooms/get", rooms_get)
+    methods.register("getRoomByTypeAndName", get_room_by_type_and_name)
     methods.register("subscriptions/get", subscriptions_get)
     methods.register("public-settings/get", public_settings_get, login=False)
     streams.register(ROOM_MESSAGES, room_messages)

@@ -116,6 +116,7 @@ def test_public_endpoints_take_no_credentials(schema):
         "/api/v1/settings.public",
         "/api/v1/service.configurations",
         "/api/v1/users.forgotPassword",
+        "/api/v1/method.callAnon/{name}",
     }
 
 
@@ -136,3 +137,17 @@ def test_the_schema_and_its_docs_are_served_without_login(api):
     html = page.content.decode()
     assert "swagger-ui" in html
     assert "cdn." not in html  # its files are served here (drf-spectacular-sidecar)
+
+
+def test_the_methods_over_rest_are_documented(schema):
+    for path in ("/api/v1/method.call/{name}", "/api/v1/method.callAnon/{name}"):
+        operation = schema["paths"][path]["post"]
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/MethodCallRequest"}
+        answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert answer == {"$ref": "#/components/schemas/MethodResult"}
+    assert schema["components"]["schemas"]["MethodCallRequest"]["required"] == ["message"]
+    assert set(schema["components"]["schemas"]["MethodResult"]["properties"]) == {
+        "message",
+        "success",
+    }

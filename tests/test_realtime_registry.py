@@ -41,6 +41,7 @@ ROOMS_METHODS = {
     "getRoomRoles",
     "getUsersOfRoom",
     "rooms/get",
+    "getRoomByTypeAndName",
     "subscriptions/get",
     "public-settings/get",
 }

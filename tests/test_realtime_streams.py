@@ -286,3 +286,41 @@ def test_a_mention_notifies_the_mentioned_member_only(api, alice, bob, room):
         },
     }
     assert everyone["fields"]["args"][0]["text"] == "alice: @all standup"
+
+
+def test_notify_user_takes_any_event_under_ones_own_id_and_none_under_anothers(alice, bob):
+    """Rocket.Chat's rule: `<own uid>/<any event>` (clients wait for `uiInteraction`'s ready)."""
+    token = issue_login_token(user=bob)
+    refusal = {
+        "isClientSafe": True,
+        "error": "not-allowed",
+        "reason": "Not allowed",
+        "message": "Not allowed [not-allowed]",
+        "errorType": "Meteor.Error",
+    }
+
+    async def scenario():
+        async with DDPClient() as ddp:
+            await ddp.login_resume(token)
+            own = [
+                await ddp.sub("stream-notify-user", f"{bob.pk}/{event}")
+                for event in ("uiInteraction", "video-conference", "otr", "webrtc")
+            ]
+            others = [
+                await ddp.sub("stream-notify-user", f"{alice.pk}/{event}", expect="nosub")
+                for event in ("uiInteraction", "rooms-changed")
+            ]
+            return own, others
+
+    own, others = run(scenario())
+    assert [
+        frame == {"msg": "ready", "subs": [frame["sub_id"]], "sub_id": frame["sub_id"]}
+        for frame in own
+    ] == [True] * 4
+    for frame in others:
+        assert frame == {
+            "msg": "nosub",
+            "id": frame["sub_id"],
+            "error": refusal,
+            "sub_id": frame["sub_id"],
+        }

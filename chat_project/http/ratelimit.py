@@ -41,6 +41,10 @@ logger = logging.getLogger(__name__)
 
 # Monitors and load balancers probe this; they must never be refused.
 HEALTH_PATH = re.compile(r"^/api/health/?$")
+# Methods over REST spend the method's own budgets (per method, and its REST twin's: see
+# chat_project.realtime.methods), as on the websocket; counting the request too would charge a
+# REST sendMessage twice. Rocket.Chat leaves these routes out of its REST limiter alike.
+METHOD_CALL_PATH = re.compile(r"^/api/v1/method\.call(Anon)?/")
 
 # Who is calling: (user, token) for a request with valid credentials, else None, never raising
 # (accounts registers it: identify_callers_with). And whether that user skips the limits
@@ -147,6 +151,7 @@ class ApiRateLimitMiddleware:
             not settings.RATELIMIT_ENABLE
             or not is_api_request(request)
             or HEALTH_PATH.match(request.path_info)
+            or METHOD_CALL_PATH.match(request.path_info)
         ):
             return self.get_response(request)
         key = caller_key(caller_of(request), client_address(request))

@@ -16,6 +16,7 @@ does, that route's budget too, which the user's REST requests draw from as well.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,21 +37,48 @@ Func = Callable[["Call", list[Any]], Any]
 # no token rules of its own.
 LoginCheck = Callable[[int], Any]
 _UNKNOWN = object()  # a Call's user, not looked up yet
+logger = logging.getLogger(__name__)
 
 
 class Call:
-    """What a method may know of its connection, snapshotted when the call starts, and what it
-    changes there (a login or logout), applied on the event loop when it returns."""
+    """What a method may know of its caller, snapshotted when the call starts, and what it
+    changes there (a login or logout). A call comes over a socket (`on_socket`, whose changes
+    `apply` makes to the connection on the event loop when it returns) or over REST's
+    method.call (chat_project.realtime.over_rest: no connection, so `conn_id` is None and a
+    login or logout changes nothing but the tokens, as the method's services do)."""
 
-    def __init__(self, conn: Connection, name: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        address: str,
+        conn_id: str | None = None,
+        user_id: str | None = None,
+        username: str | None = None,
+        token_id: int | None = None,
+        user: Any = _UNKNOWN,
+    ) -> None:
         self.name = name
-        self.conn_id, self.address = conn.id, conn.address
-        self.user_id, self.username, self.token_id = conn.user_id, conn.username, conn.token_id
-        self._user: Any = _UNKNOWN
+        self.conn_id, self.address = conn_id, address
+        self.user_id, self.username, self.token_id = user_id, username, token_id
+        # A caller already checked (REST's authentication did it for this request), or looked
+        # up on first use.
+        self._user: Any = user
         self.params: list[Any] = []  # a subscription's parameters (streams.open_subscription)
         self.login: dict[str, Any] | None = None
         self.logout = False
         self.login_gone = False
+
+    @classmethod
+    def on_socket(cls, conn: Connection, name: str) -> Call:
+        return cls(
+            name,
+            address=conn.address,
+            conn_id=conn.id,
+            user_id=conn.user_id,
+            username=conn.username,
+            token_id=conn.token_id,
+        )
 
     @property
     def user(self) -> Any:
@@ -146,12 +174,41 @@ def login_check() -> LoginCheck:
     return _login_check
 
 
-async def call(conn: Connection, name: str, params: list[Any]) -> Any:
+def lookup(name: str) -> Method:
+    """The method registered as `name`; Meteor's "Method '…' not found" otherwise."""
     spec = REGISTRY.get(name)
     if spec is None:
         raise errors.method_not_found(name)
-    context = Call(conn, name)
+    return spec
+
+
+def invoke(call: Call, params: list[Any]) -> Any:
+    """Runs the method `call.name` in this thread (REST's method.call): the socket's rules,
+    budgets and errors. Raises MeteorError."""
+    return lookup(call.name).run(call, params)
+
+
+async def call(conn: Connection, name: str, params: list[Any]) -> Any:
+    spec = lookup(name)
+    context = Call.on_socket(conn, name)
     try:
         return await sync.run(spec.run, context, params)
     finally:
         await context.apply(conn)
+
+
+def result_frame(method_id: str, name: str, run: Callable[[], Any]) -> dict[str, Any]:
+    """DDP's `result` frame for a call `run` makes: its result (none for None) or its Meteor
+    error; any other exception is logged and answered as Meteor's internal server error.
+    REST's method.call answers this frame; the socket builds the same (protocol.method)."""
+    answer: dict[str, Any] = {"msg": "result", "id": method_id}
+    try:
+        result = run()
+        if result is not None:
+            answer["result"] = result
+    except errors.MeteorError as exc:
+        answer["error"] = exc.body()
+    except Exception:
+        logger.exception("realtime: method %s failed", name)
+        answer["error"] = errors.INTERNAL.body()
+    return answer

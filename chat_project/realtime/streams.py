@@ -63,7 +63,7 @@ async def open_subscription(conn: Connection, sub_id: str, name: str, params: li
     event_name = params[0] if params else None
     if not isinstance(event_name, str) or len(event_name) > 200:
         raise errors.MeteorError("error-invalid-params", "Invalid event name")
-    call = Call(conn, name)
+    call = Call.on_socket(conn, name)
     call.params = params
     try:
         grant = await sync.run(rule, call, event_name)
