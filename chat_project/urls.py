@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.v1_urls")),
     path("api/v1/", include("rooms.v1_urls")),
     path("api/v1/", include("rooms.v1_chat_urls")),
+    path("api/v1/", include("rooms.v1_subscriptions_urls")),
     path("api/v1/", include("permissions.v1_urls")),
     # For load balancers and monitors: database and cache status, no login.
     re_path(r"^api/health/?$", health, name="health"),
