@@ -415,7 +415,7 @@ def test_a_message_costs_the_same_writes_for_2_and_10000_members(members, settin
     if connection.vendor == "postgresql":
         assert subscription_rows_updated(api, room) == 1
     other = client(people[1])
-    assert one(other, room)["unread"] == 2
+    assert one(other, room)["unread"] == Room.objects.get(pk=room.pk).msgs
 
 
 def subscription_rows_updated(api, room):
