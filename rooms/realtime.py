@@ -288,9 +288,9 @@ def toggle_favorite(call: Call, params: list[Any]) -> int:
 
 
 def load_missed_messages(call: Call, params: list[Any]) -> list[dict[str, Any]]:
-    """loadMissedMessages(rid, start): the messages of a readable room after `start`, oldest
-    first, at most MAX_COUNT of them (Rocket.Chat answers them all: a client catching up after
-    a long absence pages with loadHistory instead)."""
+    """loadMissedMessages(rid, start): the messages of a readable room after `start`, newest
+    first (Rocket.Chat's order), the first MAX_COUNT of them (Rocket.Chat answers them all: a
+    client catching up after a long absence pages with loadHistory instead)."""
     rid = param(call, params, 0, str)
     start = date_param(call, params, 1)
     if start is None:
