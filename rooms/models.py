@@ -113,6 +113,27 @@ class Subscription(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
     )
     ts = models.DateTimeField("joined", default=timezone.now, editable=False)
+    # The user's own state in the room. Unread counts are counters, never a COUNT of messages:
+    # the room counts its messages (Room.msgs) and a subscription remembers how many of them
+    # it had read, so unread = room.msgs - read_msgs, and a message to a room of any size writes
+    # no subscription but its author's (rooms.services.send_message) and the mentioned users'.
+    read_msgs = models.PositiveIntegerField(
+        "messages read", default=0, help_text="The room's message count when last read."
+    )
+    ls = models.DateTimeField("last seen", default=timezone.now)
+    lr = models.DateTimeField("last reply", null=True, blank=True)
+    user_mentions = models.PositiveIntegerField(default=0, help_text="@name since last read.")
+    group_mentions = models.PositiveIntegerField(default=0, help_text="@all, @here since read.")
+    # Hidden from the sidebar (channels.close, hideRoom) at this time, or open (null). As in
+    # Rocket.Chat, a newer message reopens it: `open` is derived (rooms.serializers), so no send
+    # writes the subscriptions of a room to reopen them.
+    closed_at = models.DateTimeField("hidden since", null=True, blank=True)
+    f = models.BooleanField("favourite", default=False)
+    # Shown instead of the room's name: a direct conversation is named after the other member
+    # (its creator sets these); channels and groups leave them blank and show the room's.
+    name = models.CharField(max_length=64, blank=True)
+    fname = models.CharField(max_length=250, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
     roles = models.ManyToManyField(
         "permissions.Role",
         blank=True,
@@ -121,8 +142,16 @@ class Subscription(models.Model):
         help_text="Roles held in this room only (owner, moderator, leader).",
     )
 
+    # The user's own state, none of it authorisation: a read mark or a mention must not
+    # replace the access cache's generation on every read and every mention.
+    STATE = frozenset(
+        {"read_msgs", "ls", "lr", "user_mentions", "group_mentions", "closed_at", "f"}
+        | {"updated_at"}
+    )
+
     access_cache = Watched(
         "get_room keeps whether the caller is a member of a room",
+        harmless_columns=STATE,
         many_to_many={"roles": Watched("who holds which role in a room: authorisation")},
     )
 
@@ -134,6 +163,30 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.room_id}"
+
+
+class RemovedSubscription(models.Model):
+    """A record that a user stopped being a member of a room (left, was removed, or the room
+    was deleted), so that subscriptions.get and rooms.get with `updatedSince` can list it under
+    `remove` (Rocket.Chat keeps a trash collection for the same purpose). A later membership of
+    the same room hides it (rooms.selectors.removed_since)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="removed_subscriptions"
+    )
+    # Not a foreign key: the room may be gone.
+    room_id = models.CharField(max_length=34)
+    removed_at = models.DateTimeField(default=timezone.now)
+
+    access_cache = NotWatched("no kept answer reads it: only updatedSince lists do")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "removed_at"], name="rooms_removedsub_user_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} left {self.room_id}"
 
 
 class Message(models.Model):

@@ -12,7 +12,7 @@ from chat_project.db.timestamps import epoch_ms
 from chat_project.realtime import events
 from chat_project.realtime.events import NOTIFY_ROOM, NOTIFY_USER, stream
 from rooms.models import Message, Room, Subscription
-from rooms.serializers import message_ddp_json, room_v1_json
+from rooms.serializers import message_ddp_json, room_v1_json, subscription_ddp_json
 
 
 def room_ddp_json(room: Room) -> dict[str, Any]:
@@ -28,29 +28,35 @@ def room_ddp_json(room: Room) -> dict[str, Any]:
     return body
 
 
-def subscription_ddp_json(
-    room: Room, *, user_id: str, username: str, roles: Iterable[str] = (), joined: Any = None
-) -> dict[str, Any]:
-    """A user's subscription to a room, as subscriptions/get and subscriptions-changed carry it.
-    `joined`: when they joined (else the room's last change); `_updatedAt` is the later of the
-    two, the time subscriptions/get compares a client's date with."""
-    joined = joined or room.updated_at
-    return {
-        "_id": f"{room.pk}{user_id}",
-        "rid": room.pk,
-        "u": {"_id": user_id, "username": username},
-        "name": room.name,
-        "fname": room.name,
-        "t": room.t,
-        "ts": {"$date": epoch_ms(joined)},
-        "ls": {"$date": epoch_ms(joined)},
-        "open": True,
-        "alert": False,
-        "unread": 0,
-        "roles": sorted(roles),
-        "archived": room.archived,
-        "_updatedAt": {"$date": epoch_ms(max(joined, room.updated_at))},
-    }
+def joined_subscription(room: Room, user_id: str, roles: list[str]) -> Subscription:
+    """The subscription a member who has just joined `room` holds, as join_room and
+    insert_rooms write it (nothing read yet before they joined), without reading it back."""
+    subscription = Subscription(
+        room=room,
+        user_id=user_id,
+        ts=room.updated_at,
+        ls=room.updated_at,
+        updated_at=room.updated_at,
+        read_msgs=room.msgs,
+    )
+    subscription.role_names = roles  # type: ignore[attr-defined]
+    return subscription
+
+
+def subscription_changed(*, user: Any, room_id: str) -> None:
+    """`user`'s own state in a room changed (read, favourite, hidden, opened): their
+    subscriptions-changed says so with the whole subscription, as Rocket.Chat's. Two queries
+    (the subscription with its room, its roles)."""
+    subscription = (
+        Subscription.objects.select_related("room")
+        .prefetch_related("roles")
+        .filter(room_id=room_id, user=user)
+        .first()
+    )
+    if subscription is None:
+        return
+    body = subscription_ddp_json(subscription, user.username)
+    events.notify_user(user.pk, "subscriptions-changed", ["updated", body])
 
 
 def message_saved(message: Message) -> None:
@@ -71,7 +77,7 @@ def members_joined(room: Room, users: dict[str, str], *, owner: str | None = Non
     ]
     for uid, username in users.items():
         roles = ["owner"] if uid == owner else []
-        sub = subscription_ddp_json(room, user_id=uid, username=username, roles=roles)
+        sub = subscription_ddp_json(joined_subscription(room, uid, roles), username)
         batch.append(stream(NOTIFY_USER, f"{uid}/rooms-changed", ["inserted", body]))
         batch.append(stream(NOTIFY_USER, f"{uid}/subscriptions-changed", ["inserted", sub]))
     events.publish_many(batch)

@@ -17,6 +17,7 @@ from typing import Any
 
 from accounts.presence import not_offline, statuses
 from accounts.site_settings import public_settings
+from chat_project.db.timestamps import epoch_ms
 from chat_project.http.errors import ApiError, CannotAccessRoom, RoomNotFound
 from chat_project.http.v1 import MAX_COUNT
 from chat_project.realtime import errors, events, methods, streams
@@ -42,25 +43,34 @@ from rooms.access import (
     get_visible_room,
 )
 from rooms.models import Room
-from rooms.notify import room_ddp_json, subscription_ddp_json
+from rooms.notify import room_ddp_json
 from rooms.selectors import (
     channel_history,
     member_room_ids,
     members_matching,
+    room_history,
     room_role_holders,
-    rooms_of,
-    subscriptions_of,
     unread_between,
 )
-from rooms.serializers import member_json, message_ddp_json, room_role_json
+from rooms.serializers import (
+    member_json,
+    message_ddp_json,
+    room_role_json,
+    subscription_ddp_json,
+)
 from rooms.services import (
     create_room,
     delete_message,
     edit_message,
+    hide_room,
     join_room,
     leave_room,
+    mark_read,
+    open_room,
     send_message,
+    set_favorite,
 )
+from rooms.sync import room_changes, subscription_changes
 
 HISTORY_LIMIT = 20  # Rocket.Chat's default page of loadHistory
 
@@ -245,29 +255,71 @@ def get_room_by_type_and_name(call: Call, params: list[Any]) -> dict[str, Any]:
 # --- what clients sync at start ---------------------------------------------------------------
 
 
+def ejson_date(moment: Any) -> dict[str, int]:
+    return {"$date": epoch_ms(moment)}
+
+
 def rooms_get(call: Call, params: list[Any]) -> Any:
     """rooms/get(date?): the user's rooms (as rooms-changed carries them); with a date, those
-    changed since, as {update, remove} (see `changes` on `remove`)."""
+    changed since and those they left since, as {update, remove} (rooms.get's reads)."""
     since = date_param(call, params, 0)
-    return changes([room_ddp_json(r) for r in rooms_of(call.user, updated_since=since)], since)
+    update, remove = room_changes(call.user, since, shape=room_ddp_json, date=ejson_date)
+    return update if since is None else {"update": update, "remove": remove}
 
 
 def subscriptions_get(call: Call, params: list[Any]) -> Any:
     """subscriptions/get(date?): the user's subscriptions (as subscriptions-changed carries
-    them); with a date, those made or changed since, as {update, remove}."""
+    them); with a date, those changed since and those lost since, as {update, remove}."""
     since = date_param(call, params, 0)
-    user = call.user
-    items = [
-        subscription_ddp_json(
-            sub.room,
-            user_id=user.pk,
-            username=user.username,
-            roles=[role.pk for role in sub.roles.all()],
-            joined=sub.ts,
-        )
-        for sub in subscriptions_of(user, updated_since=since)
-    ]
-    return changes(items, since)
+    update, remove = subscription_changes(
+        call.user, since, shape=subscription_ddp_json, date=ejson_date
+    )
+    return update if since is None else {"update": update, "remove": remove}
+
+
+# --- a member's own state -----------------------------------------------------------------------
+
+
+def read_messages(call: Call, params: list[Any]) -> None:
+    """readMessages(rid, readThreads?): subscriptions.read's service and rules."""
+    rid = param(call, params, 0, str)
+    param(call, params, 1, bool, optional=True)
+    mark_read(user=call.user, room=get_visible_room(call.user, rid))
+
+
+def hide_room_method(call: Call, params: list[Any]) -> int:
+    """hideRoom(rid): channels.close's service; 1, as Rocket.Chat's count of changed rows."""
+    rid = param(call, params, 0, str)
+    hide_room(user=call.user, room=get_visible_room(call.user, rid))
+    return 1
+
+
+def open_room_method(call: Call, params: list[Any]) -> int:
+    """openRoom(rid): channels.open's service; 1, as Rocket.Chat's count of changed rows."""
+    rid = param(call, params, 0, str)
+    open_room(user=call.user, room=get_visible_room(call.user, rid))
+    return 1
+
+
+def toggle_favorite(call: Call, params: list[Any]) -> int:
+    """toggleFavorite(rid, favorite): rooms.favorite's service; 1, as Rocket.Chat answers."""
+    rid = param(call, params, 0, str)
+    favorite = param(call, params, 1, bool)
+    set_favorite(user=call.user, room=get_visible_room(call.user, rid), favorite=favorite)
+    return 1
+
+
+def load_missed_messages(call: Call, params: list[Any]) -> list[dict[str, Any]]:
+    """loadMissedMessages(rid, start): the messages of a readable room after `start`, newest
+    first (Rocket.Chat's order), the first MAX_COUNT of them (Rocket.Chat answers them all: a
+    client catching up after a long absence pages with loadHistory instead)."""
+    rid = param(call, params, 0, str)
+    start = date_param(call, params, 1)
+    if start is None:
+        raise errors.invalid_params(call.name, "start must be a date")
+    room = access_room(call.user, rid)
+    messages = room_history(room, count=MAX_COUNT, oldest=start)
+    return [message_ddp_json(m) for m in messages]
 
 
 def public_settings_get(call: Call, params: list[Any]) -> Any:
@@ -410,9 +462,14 @@ def register() -> None:
     methods.register("createPrivateGroup", create_private_group, route="groups.create")
     methods.register("getRoomRoles", get_room_roles)
     methods.register("getUsersOfRoom", get_users_of_room)
-    methods.register("rooms/get", rooms_get)
+    methods.register("rooms/get", rooms_get, route="rooms.get")
     methods.register("getRoomByTypeAndName", get_room_by_type_and_name)
-    methods.register("subscriptions/get", subscriptions_get)
+    methods.register("readMessages", read_messages, route="subscriptions.read")
+    methods.register("hideRoom", hide_room_method, route="channels.close")
+    methods.register("openRoom", open_room_method, route="channels.open")
+    methods.register("toggleFavorite", toggle_favorite, route="rooms.favorite")
+    methods.register("loadMissedMessages", load_missed_messages)
+    methods.register("subscriptions/get", subscriptions_get, route="subscriptions.get")
     methods.register("public-settings/get", public_settings_get, login=False)
     streams.register(ROOM_MESSAGES, room_messages)
     streams.register(NOTIFY_ROOM, notify_room)

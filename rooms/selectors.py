@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
 
 from accounts.models import User
 from chat_project.db.postgresql.statements import prepared_statement
 from chat_project.db.timestamps import changed_after
-from rooms.models import Message, Room, Subscription
+from rooms.models import Message, RemovedSubscription, Room, Subscription
 
 
 def public_rooms() -> list[tuple[Room, list[str]]]:
@@ -299,9 +299,10 @@ def rooms_of(user: User, *, updated_since: datetime | None = None) -> QuerySet[R
 def subscriptions_of(
     user: User, *, updated_since: datetime | None = None
 ) -> QuerySet[Subscription]:
-    """`user`'s memberships, with their room and room roles, by room name; with
-    `updated_since`, those made or whose room changed after it (a change of room roles alone
-    leaves no time to compare). Two queries."""
+    """`user`'s subscriptions, with their room and room roles, by room name; with
+    `updated_since`, those whose own state or whose room (its counters included: a new message
+    changes the unread count) changed after it. Two queries, however many rooms: the
+    subscriptions with their rooms, then the roles of them all."""
     found = (
         Subscription.objects.filter(user=user)
         .select_related("room")
@@ -311,7 +312,32 @@ def subscriptions_of(
     if updated_since is None:
         return found
     after = changed_after(updated_since)
-    return found.filter(Q(ts__gte=after) | Q(room__updated_at__gte=after))
+    return found.filter(Q(updated_at__gte=after) | Q(room__updated_at__gte=after))
+
+
+def subscription_of(user: User, room_id: str) -> Subscription | None:
+    """`user`'s subscription to the room with this id, with its room and roles, or None. Two
+    queries (none for an id no room can have)."""
+    if not ROOM_ID_SHAPE.fullmatch(room_id):
+        return None
+    return subscriptions_of(user).filter(room_id=room_id).first()
+
+
+def removed_since(user: User, updated_since: datetime) -> list[tuple[str, datetime]]:
+    """(room id, when) of the rooms `user` stopped being a member of after `updated_since` and
+    has not joined again, latest removal first: the `remove` lists of subscriptions.get and
+    rooms.get. One query."""
+    again = Subscription.objects.filter(user=user, room_id=OuterRef("room_id"))
+    removed = (
+        RemovedSubscription.objects.filter(user=user, removed_at__gte=changed_after(updated_since))
+        .exclude(Exists(again))
+        .order_by("room_id", "-removed_at")
+        .values_list("room_id", "removed_at")
+    )
+    latest: dict[str, datetime] = {}
+    for room_id, when in removed:
+        latest.setdefault(room_id, when)
+    return list(latest.items())
 
 
 def room_role_holders(room: Room) -> QuerySet[Subscription]:
@@ -356,6 +382,8 @@ def unread_between(room: Room, *, after: datetime, before: datetime) -> tuple[Me
     return between.order_by("ts").first(), between.count()
 
 
+# Room ids are Meteor ids, "GENERAL", or two of them side by side (rooms.access checks the same).
+ROOM_ID_SHAPE = re.compile(r"[0-9A-Za-z]{1,34}")
 # Message ids are Meteor ids, or (chat.sendMessage) a client's own of at most 32 letters and digits.
 MESSAGE_ID_SHAPE = re.compile(r"[0-9A-Za-z]{1,32}")
 

@@ -130,3 +130,90 @@ def room_role_json(membership: Subscription) -> dict[str, Any]:
         "u": user_brief(membership.user),
         "roles": sorted(role.pk for role in membership.roles.all()),
     }
+
+
+def subscription_state(subscription: Subscription) -> dict[str, Any]:
+    """What a subscription shows that depends on its room's counters, derived, never stored:
+    unread (the room's messages since the last read, rooms.models.Subscription.read_msgs),
+    alert (anything unread or a mention), and open (not hidden, or a message came since it was
+    hidden: Rocket.Chat reopens a hidden room on a new message). Fetch the room with it."""
+    room = subscription.room
+    unread = max(room.msgs - subscription.read_msgs, 0)
+    closed_at = subscription.closed_at
+    return {
+        "unread": unread,
+        "alert": bool(unread or subscription.user_mentions or subscription.group_mentions),
+        "open": closed_at is None or (room.lm is not None and room.lm > closed_at),
+        "updated_at": max(subscription.updated_at, room.updated_at),
+    }
+
+
+def subscription_names(subscription: Subscription) -> tuple[str, str]:
+    """(name, fname) a subscription shows: its own where set (a direct conversation, named
+    after the other member by whoever creates it), else its room's."""
+    room = subscription.room
+    if subscription.name:
+        return subscription.name, subscription.fname or subscription.name
+    return room.name, room.name
+
+
+def subscription_fields(subscription: Subscription, username: str) -> dict[str, Any]:
+    """A subscription as Rocket.Chat's ISubscription, dates left as datetimes for the caller to
+    write (ISO for REST, EJSON for realtime). `_id` is the room's id and the user's side by side,
+    stable, so a removal names what was listed. Fetch the room and prefetch the roles."""
+    room = subscription.room
+    state = subscription_state(subscription)
+    name, fname = subscription_names(subscription)
+    body: dict[str, Any] = {
+        "_id": f"{room.pk}{subscription.user_id}",
+        "rid": room.pk,
+        "u": {"_id": subscription.user_id, "username": username},
+        "name": name,
+        "fname": fname,
+        "t": room.t,
+        "ts": subscription.ts,
+        "ls": subscription.ls,
+        "unread": state["unread"],
+        "userMentions": subscription.user_mentions,
+        "groupMentions": subscription.group_mentions,
+        "alert": state["alert"],
+        "open": state["open"],
+        "f": subscription.f,
+        "roles": sorted(role_names(subscription)),
+        "_updatedAt": state["updated_at"],
+    }
+    if subscription.lr is not None:  # Rocket.Chat's: only once they have replied in a thread
+        body["lr"] = subscription.lr
+    body["archived"] = room.archived
+    return body
+
+
+def role_names(subscription: Subscription) -> list[str]:
+    """The room roles a subscription holds: as given to one not read back
+    (rooms.notify.joined_subscription), else prefetched."""
+    given = getattr(subscription, "role_names", None)
+    if given is not None:
+        return list(given)
+    return [role.pk for role in subscription.roles.all()]
+
+
+SUBSCRIPTION_DATES = ("ts", "ls", "lr", "_updatedAt")
+
+
+def subscription_json(subscription: Subscription, username: str) -> dict[str, Any]:
+    """subscription_fields as v1 answers carry it (subscriptions.get, subscriptions.getOne)."""
+    body = subscription_fields(subscription, username)
+    for key in SUBSCRIPTION_DATES:
+        if key in body:
+            body[key] = iso_ms(body[key])
+    return body
+
+
+def subscription_ddp_json(subscription: Subscription, username: str) -> dict[str, Any]:
+    """subscription_fields as the realtime API carries it (subscriptions/get,
+    subscriptions-changed): dates as EJSON."""
+    body = subscription_fields(subscription, username)
+    for key in SUBSCRIPTION_DATES:
+        if key in body:
+            body[key] = {"$date": epoch_ms(body[key])}
+    return body

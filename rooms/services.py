@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Subquery
+from django.db.models import Count, F, Subquery
 from django.db.models.functions import Greatest, Lower
 from django.utils import timezone
 
@@ -41,6 +41,7 @@ from chat_project.http.errors import (
     MessageTooLong,
     NotInRoom,
     NotJoinable,
+    NotSubscribed,
     RoomArchived,
     RoomNotFound,
     bulk_record_error,
@@ -49,7 +50,7 @@ from chat_project.http.errors import (
 from permissions.checks import check_permission, has_permission
 from rooms import notify
 from rooms.access import access_room, forget_membership
-from rooms.models import Message, Room, Subscription
+from rooms.models import Message, RemovedSubscription, Room, Subscription
 from rooms.selectors import MESSAGE_ID_SHAPE
 
 OWNER = "owner"  # the room role of a room's creator
@@ -83,7 +84,9 @@ def join_room(*, user: User, room: Room, join_code: str | None = None) -> None:
     with transaction.atomic(durable=True):
         for attempt in range(3):
             try:
-                _, created = Subscription.objects.get_or_create(room=room, user=user)
+                _, created = Subscription.objects.get_or_create(
+                    room=room, user=user, defaults={"read_msgs": room.msgs}
+                )
                 break
             except IntegrityError:
                 if attempt == 2:
@@ -98,8 +101,9 @@ def join_default_rooms(*, users: list[User]) -> None:
     now = timezone.now()
     Subscription.objects.bulk_create(
         [
-            Subscription(room_id=room_id, user=user, ts=now)
-            for room_id in Room.objects.filter(is_default=True).values_list("pk", flat=True)
+            # What was said before they joined is not unread.
+            Subscription(room_id=room_id, user=user, ts=now, ls=now, read_msgs=msgs)
+            for room_id, msgs in Room.objects.filter(is_default=True).values_list("pk", "msgs")
             for user in users
         ],
         ignore_conflicts=True,
@@ -127,6 +131,7 @@ def leave_room(*, user: User, room: Room) -> None:
         ):
             raise LastOwner()
         mine.delete()
+        record_removals(room.pk, [user.pk])
         forget_membership(room)
         notify.members_left(room, [user.pk])
 
@@ -287,7 +292,8 @@ def invite_users(*, by: User, room: Room, users: list[User]) -> None:
             Subscription.objects.filter(room=room, user__in=users).values_list("user_id", flat=True)
         )
         Subscription.objects.bulk_create(
-            [Subscription(room=room, user=user) for user in users], ignore_conflicts=True
+            [Subscription(room=room, user=user, read_msgs=room.msgs) for user in users],
+            ignore_conflicts=True,
         )
         forget_membership(room)
         notify.members_joined(room, {u.pk: u.username for u in users if u.pk not in already})
@@ -310,6 +316,7 @@ def remove_from_room(*, by: User, room: Room, user: User) -> None:
         if owners.filter(pk=theirs.pk).exists() and owners.count() == 1:
             raise LastOwner()
         theirs.delete()
+        record_removals(room.pk, [user.pk])
         forget_membership(room)
         notify.members_left(room, [user.pk])
 
@@ -503,6 +510,7 @@ def delete_room(*, by: User, room: Room) -> None:
         members = list(Subscription.objects.filter(room=room).values_list("user_id", flat=True))
         room_id = room.pk
         room.delete()
+        record_removals(room_id, members)
         room.pk = room_id  # delete() clears it; the notice still names the room
         notify.members_left(room, members, room_gone=True)
 
@@ -751,6 +759,7 @@ def send_message(
         # still refuses, as for every outermost service, a caller's open transaction.
         with transaction.atomic(durable=True) if connection.in_atomic_block else nullcontext():
             message = insert_counted_message(user=user, room=room, text=text, fields=fields)
+            count_mentions(message, room)
             notify.message_saved(message)
             notify.mentioned(message, room)
         return message
@@ -772,6 +781,13 @@ def send_message(
                 raise MessageIdTaken() from None
             raise
         Room.objects.filter(pk=room.pk).update(msgs=F("msgs") + 1, lm=ts, updated_at=ts)
+        # The author has read the room up to their own message, as in Rocket.Chat.
+        Subscription.objects.filter(room=room, user=user).update(
+            read_msgs=Subquery(Room.objects.filter(pk=room.pk).values("msgs")[:1]),
+            ls=ts,
+            updated_at=ts,
+        )
+        count_mentions(message, room)
         notify.message_saved(message)
         notify.mentioned(message, room)
     return message
@@ -782,11 +798,13 @@ def send_message(
 SEND_QUEUE_LOCK = 0x73656E64
 
 # insert_counted_message's statement, prepared (planned once per connection). GREATEST skips
-# NULL: a room's first message takes "now". `queued` is evaluated before the room's row is
-# updated (the UPDATE joins it), so senders to one room wait their turn on its advisory lock,
-# in order, and then find the row free. Without it they all wait on the row, and each commit
-# wakes every waiter to find the row taken again: with 16 senders to one room that cost
-# PostgreSQL 560-630 us of CPU a message against 370-400 with the queue (pgbench,
+# NULL: a room's first message takes "now". `read` marks the room read for its author, up to
+# their own message, as Rocket.Chat does on a send: one row (never the other members'), and no
+# indexed column, so a HOT update, in the same round trip. `queued` is evaluated before the
+# room's row is updated (the UPDATE joins it), so senders to one room wait their turn on its
+# advisory lock, in order, and then find the row free. Without it they all wait on the row,
+# and each commit wakes every waiter to find the row taken again: with 16 senders to one room
+# that cost PostgreSQL 560-630 us of CPU a message against 370-400 with the queue (pgbench,
 # docs/performance.md, item 11). The row lock still orders the writes; the queue only lines
 # the senders up. Hash collisions between rooms only make two rooms share a queue.
 INSERT_COUNTED_MESSAGE = prepared_statement("""
@@ -799,7 +817,12 @@ WITH queued AS MATERIALIZED (
            updated_at = GREATEST(%(now)s, lm + interval '1 millisecond')
       FROM queued
      WHERE id = %(room)s
- RETURNING lm
+ RETURNING lm, msgs
+), read AS (
+    UPDATE rooms_subscription
+       SET read_msgs = bumped.msgs, ls = bumped.lm, updated_at = bumped.lm
+      FROM bumped
+     WHERE room_id = %(room)s AND user_id = %(author)s
 )
 INSERT INTO rooms_message
        (id, room_id, author_id, msg, alias, emoji, avatar, attachments, groupable, ts, updated_at)
@@ -923,3 +946,126 @@ def delete_message(*, user: User, message: Message, as_author: bool = False) -> 
             msgs=Greatest(F("msgs") - 1, 0), lm=Subquery(newest), updated_at=now_ms()
         )
         notify.message_removed(room_id=room_id, message_id=message.pk)
+
+
+# --- a member's own state: read marks, mentions, favourites, hiding -------------------------------
+
+
+def record_removals(room_id: str, user_ids: list[str]) -> None:
+    """Remembers that `user_ids` stopped being members of the room, for the `remove` lists of
+    subscriptions.get and rooms.get with `updatedSince`. One insert, inside the caller's
+    transaction."""
+    now = now_ms()
+    RemovedSubscription.objects.bulk_create(
+        [RemovedSubscription(user_id=uid, room_id=room_id, removed_at=now) for uid in user_ids]
+    )
+
+
+def count_mentions(message: Message, room: Room) -> None:
+    """Counts a new message's mentions on the subscriptions of the members it mentions, as
+    Rocket.Chat's updateUsersSubscriptions: named users (`@name`) get a user mention; failing
+    any, `@all` and `@here` give every other member a group mention. Nothing for a message
+    without '@' (no statement at all: the send stays as cheap as ever), one UPDATE otherwise;
+    the author's own row never."""
+    names = notify.mentions_in(message.msg)
+    if not names:
+        return
+    others = Subscription.objects.filter(room=room).exclude(user_id=message.author_id)
+    named = names - set(notify.EVERYONE)
+    if named:
+        mentioned = others.filter(
+            user__in=User.objects.alias(lower=Lower("username")).filter(lower__in=named)
+        )
+        mentioned.update(user_mentions=F("user_mentions") + 1, updated_at=message.ts)
+    elif names & set(notify.EVERYONE):
+        others.update(group_mentions=F("group_mentions") + 1, updated_at=message.ts)
+
+
+def own_subscription(user: User, room: Room, *, words: str = NotSubscribed.message) -> Subscription:
+    """`user`'s subscription to `room`, with the room's counters. Raises NotSubscribed."""
+    subscription = Subscription.objects.select_related("room").filter(room=room, user=user).first()
+    if subscription is None:
+        raise NotSubscribed(words)
+    return subscription
+
+
+def mark_read(*, user: User, room: Room) -> None:
+    """subscriptions.read, readMessages: everything in `room` so far is read, its mention
+    counts cleared. One UPDATE: the read mark takes the room's count in the same statement, so
+    a message committed meanwhile is either counted read or stays unread, never lost. Raises
+    NotSubscribed for a room `user` is not in."""
+    now = now_ms()
+    with transaction.atomic(durable=True):
+        changed = Subscription.objects.filter(room=room, user=user).update(
+            read_msgs=Subquery(Room.objects.filter(pk=room.pk).values("msgs")[:1]),
+            ls=now,
+            user_mentions=0,
+            group_mentions=0,
+            updated_at=now,
+        )
+        if not changed:
+            raise NotSubscribed()
+        notify.subscription_changed(user=user, room_id=room.pk)
+
+
+def mark_unread_from(*, user: User, message: Message) -> None:
+    """subscriptions.unread with firstUnreadMessage: `message` (which `user` may read) and
+    every later one are unread again, as Rocket.Chat's unreadMessages (ls moves back to it). A
+    message already unread changes nothing. The read mark is the room's count less the messages
+    from `message` on, counted by an index range of that room (a user's own action, rare, and
+    as long as what they mark unread). Raises NotSubscribed."""
+    subscription = own_subscription(user, message.room, words="Subscription not found")
+    if message.ts >= subscription.ls:
+        return  # Rocket.Chat: "Provided message is already marked as unread"
+    later = Message.objects.filter(room_id=message.room_id, ts__gte=message.ts)
+    with transaction.atomic(durable=True):
+        # One statement: the room's count and the later messages from one snapshot.
+        Subscription.objects.filter(pk=subscription.pk).update(
+            read_msgs=Greatest(
+                Subquery(Room.objects.filter(pk=message.room_id).values("msgs")[:1])
+                - Subquery(later.order_by().values("room").annotate(n=Count("pk")).values("n")),
+                0,
+            ),
+            ls=message.ts,
+            updated_at=now_ms(),
+        )
+        notify.subscription_changed(user=user, room_id=message.room_id)
+
+
+def mark_room_unread(*, user: User, room: Room) -> None:
+    """subscriptions.unread with a roomId: the room's last message is unread again (Rocket.Chat
+    marks from it). Raises InvalidParams without messages, NotSubscribed without membership."""
+    last = Message.objects.filter(room=room).order_by("-ts").select_related("room").first()
+    if last is None:
+        raise InvalidParams(
+            "There are no messages to mark unread", error_type="error-no-message-for-unread"
+        )
+    mark_unread_from(user=user, message=last)
+
+
+def set_favorite(*, user: User, room: Room, favorite: bool) -> None:
+    """rooms.favorite, toggleFavorite. Raises NotSubscribed (Rocket.Chat's words)."""
+    change_own_state(user, room, {"f": favorite}, words="You must be part of a room to favorite it")
+
+
+def hide_room(*, user: User, room: Room) -> None:
+    """channels.close, groups.close, hideRoom: hidden from the sidebar, still a member, until
+    opened again or a newer message arrives (rooms.serializers.subscription_state)."""
+    change_own_state(user, room, {"closed_at": now_ms()})
+
+
+def open_room(*, user: User, room: Room) -> None:
+    """channels.open, groups.open, openRoom: shown in the sidebar again."""
+    change_own_state(user, room, {"closed_at": None})
+
+
+def change_own_state(user: User, room: Room, fields: dict[str, Any], *, words: str = "") -> None:
+    """Sets `fields` (Subscription.STATE columns) on `user`'s subscription to `room`. One
+    UPDATE. Raises NotSubscribed."""
+    with transaction.atomic(durable=True):
+        changed = Subscription.objects.filter(room=room, user=user).update(
+            **fields, updated_at=now_ms()
+        )
+        if not changed:
+            raise NotSubscribed(words or NotSubscribed.message)
+        notify.subscription_changed(user=user, room_id=room.pk)

@@ -23,6 +23,8 @@ def routes(prefix: str, kind: Kind) -> list[URLPattern]:
         route("moderators", v.ModeratorsView),
         route("roles", v.RolesView),
         route("counters", v.CountersView),
+        route("open", v.OpenView),
+        route("close", v.CloseView),
         route("create", v.CreateView),
         route("leave", v.LeaveView),
         route("invite", v.InviteView),

@@ -21,7 +21,6 @@ from accounts import presence
 from accounts.authentication import user_of
 from accounts.selectors import user_from_params
 from accounts.serializers import user_brief
-from chat_project.db.timestamps import iso_ms
 from chat_project.http import schema as api
 from chat_project.http.errors import ApiError, RoomNotFound, missing_permission_words
 from chat_project.http.fields import json_from_form
@@ -53,20 +52,29 @@ from rooms.selectors import (
     room_role_holders,
     with_member_counts,
 )
-from rooms.serializers import member_json, message_json, room_role_json, room_v1_json
+from rooms.serializers import (
+    member_json,
+    message_json,
+    room_role_json,
+    room_v1_json,
+    subscription_state,
+)
 from rooms.services import (
     add_all_users,
     archive_room,
     create_room,
     delete_room,
+    hide_room,
     invite_users,
     join_room,
     leave_room,
+    open_room,
     remove_from_room,
     set_room_role,
     unarchive_room,
     update_room,
 )
+from rooms.v1_subscriptions import room_counters
 
 
 @dataclass(frozen=True)
@@ -337,8 +345,9 @@ class RolesView(RoomView):
     ),
 )
 class CountersView(RoomView):
-    """channels.counters: membership and message counts; another user's (`userId`) needs
-    view-room-administration. Unread counts are not tracked yet and answer 0."""
+    """channels.counters: the caller's unread count and mentions in the room, and the room's
+    own counts (rooms.v1_subscriptions.room_counters); another user's (`userId`) needs
+    view-room-administration."""
 
     class Input(RoomInput):
         userId = Text("Another user's (view-room-administration).")
@@ -353,20 +362,52 @@ class CountersView(RoomView):
                 )
             subject = user_from_params(given)
         room = self.find_room()
-        subscription = Subscription.objects.filter(room=room, user=subject).first()
-        joined = subscription is not None
-        visible = joined or has_permission(caller, "view-room-administration")
-        return ok(
-            {
-                "joined": joined,
-                "members": getattr(room, "users_count", 0) if visible else None,
-                "unreads": 0 if subscription else None,
-                "unreadsFrom": iso_ms(subscription.ts) if subscription else None,
-                "msgs": room.msgs if visible else None,
-                "latest": iso_ms(room.lm or room.updated_at) if visible else None,
-                "userMentions": 0 if subscription else None,
-            }
+        subscription = (
+            Subscription.objects.select_related("room").filter(room=room, user=subject).first()
         )
+        visible = subscription is not None or has_permission(caller, "view-room-administration")
+        return ok(room_counters(room, subscription, visible=visible))
+
+
+@extend_schema(responses=DONE)
+class OpenView(RoomView):
+    """channels.open / groups.open: the room shows in the caller's sidebar again."""
+
+    def post(self, request: Request) -> Response:
+        user, room = user_of(request), self.find_room(checked_archived=False)
+        shown = own_subscription_shown(user, room, self.kind)
+        if shown:
+            raise v1_failure(
+                f"The {self.kind.archived_noun}, {room.name}, is already open "
+                + ("to" if self.kind is CHANNELS else "for")
+                + " the sender"
+            )
+        open_room(user=user, room=room)
+        return ok()
+
+
+@extend_schema(responses=DONE)
+class CloseView(RoomView):
+    """channels.close / groups.close: hidden from the caller's sidebar, still a member, until
+    opened again or a new message arrives (as Rocket.Chat)."""
+
+    def post(self, request: Request) -> Response:
+        user, room = user_of(request), self.find_room(checked_archived=False)
+        if not own_subscription_shown(user, room, self.kind):
+            raise v1_failure(
+                f"The {self.kind.archived_noun}, {room.name}, is already closed to the sender"
+            )
+        hide_room(user=user, room=room)
+        return ok()
+
+
+def own_subscription_shown(user: Any, room: Room, kind: Kind) -> bool:
+    """Whether the caller's subscription to `room` is open; Rocket.Chat's words when there is
+    none."""
+    subscription = Subscription.objects.select_related("room").filter(room=room, user=user).first()
+    if subscription is None:
+        raise v1_failure(f'The user/callee is not in the {kind.noun} "{room.name}".')
+    return bool(subscription_state(subscription)["open"])
 
 
 # --- membership ----------------------------------------------------------------------------------

@@ -60,15 +60,15 @@ def test_a_second_request_asks_the_database_only_for_its_work(member):
     assert not any("accounts_logintoken" in q for q in sql)  # the token, kept
     assert not any("viewer_is_member" in q for q in sql)  # the room with the membership, kept
     # On PostgreSQL the one statement that counts and inserts the message; elsewhere the room's
-    # lock, the insert, the counter.
-    assert len(sql) == (1 if connection.vendor == "postgresql" else 3)
+    # lock, the insert, the counter, the author's read mark.
+    assert len(sql) == (1 if connection.vendor == "postgresql" else 4)
 
 
 @pytest.mark.parametrize(
     ("method", "path", "body", "postgresql", "elsewhere"),
     [
-        ("post", "/api/rooms/{rid}/send", {"msg": "hi"}, 1, 3),
-        ("post", "/api/v1/chat.postMessage", {"roomId": "{rid}", "text": "hi"}, 1, 3),
+        ("post", "/api/rooms/{rid}/send", {"msg": "hi"}, 1, 4),
+        ("post", "/api/v1/chat.postMessage", {"roomId": "{rid}", "text": "hi"}, 1, 4),
         ("get", "/api/rooms/{rid}/messages", None, 1, 1),
         ("get", "/api/v1/channels.history?roomId={rid}", None, 1, 1),
     ],
@@ -89,7 +89,7 @@ def test_each_hot_endpoint_asks_for_its_work_alone(
 
     assert response.status_code == 200
     # The page; or on PostgreSQL the one statement that counts and inserts a message, elsewhere
-    # the room's lock, the insert and the counter.
+    # the room's lock, the insert, the counter and the author's read mark.
     assert len(sql) == (postgresql if connection.vendor == "postgresql" else elsewhere), sql
 
 
@@ -473,7 +473,7 @@ def test_counting_a_request_against_its_rate_limit_asks_the_database_nothing(
     assert response.status_code == 200
     assert "X-Ratelimit-Remaining" in response  # counted
     assert not any("permissions_" in q for q in sql)  # whether the caller is exempt: kept
-    assert len(sql) == (1 if connection.vendor == "postgresql" or body is None else 3), sql
+    assert len(sql) == (1 if connection.vendor == "postgresql" or body is None else 4), sql
 
 
 def test_a_kept_exemption_ends_with_the_permission(api, auth_headers, settings):

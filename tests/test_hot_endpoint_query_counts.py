@@ -77,5 +77,6 @@ def test_v1_chat_post_message(counted_client, room_with_history):
     )
 
     # token, room with the caller's membership, then on PostgreSQL one statement that counts
-    # and inserts (rooms.services.insert_counted_message); elsewhere room lock, insert, counter
-    assert count == (3 if connection.vendor == "postgresql" else 5)
+    # and inserts and marks the room read for its author (rooms.services.insert_counted_message);
+    # elsewhere room lock, insert, counter, the author's read mark
+    assert count == (3 if connection.vendor == "postgresql" else 6)

@@ -421,9 +421,12 @@ def test_join_room_answers_true_and_tells_the_user(alice, carol, lobby):
             "t": "c",
             "ts": date(room.updated_at),
             "ls": date(room.updated_at),
-            "open": True,
-            "alert": False,
             "unread": 0,
+            "userMentions": 0,
+            "groupMentions": 0,
+            "alert": False,
+            "open": True,
+            "f": False,
             "roles": [],
             "archived": False,
             "_updatedAt": date(room.updated_at),
@@ -534,9 +537,12 @@ def test_a_private_group_created_with_a_member_reaches_them_and_leaving_removes_
                 "t": "p",
                 "ts": date(room.updated_at),
                 "ls": date(room.updated_at),
-                "open": True,
-                "alert": False,
                 "unread": 0,
+                "userMentions": 0,
+                "groupMentions": 0,
+                "alert": False,
+                "open": True,
+                "f": False,
                 "roles": [],
                 "archived": False,
                 "_updatedAt": date(room.updated_at),
@@ -715,7 +721,10 @@ def test_rooms_get_lists_the_users_rooms_and_what_changed_since(alice, bob, lobb
 
 def test_subscriptions_get_lists_the_users_memberships(bob, lobby, hideout):
     Room.objects.filter(pk=hideout.pk).update(updated_at=now_ms() - timedelta(days=1))
-    Subscription.objects.filter(room=hideout).update(ts=now_ms() - timedelta(days=1))
+    a_day_ago = now_ms() - timedelta(days=1)
+    Subscription.objects.filter(room=hideout).update(
+        ts=a_day_ago, ls=a_day_ago, updated_at=a_day_ago
+    )
     since = now_ms() - timedelta(hours=1)
 
     async def scenario():
@@ -737,13 +746,16 @@ def test_subscriptions_get_lists_the_users_memberships(bob, lobby, hideout):
             "fname": name,
             "t": sub.room.t,
             "ts": date(sub.ts),
-            "ls": date(sub.ts),
-            "open": True,
-            "alert": False,
+            "ls": date(sub.ls),
             "unread": 0,
+            "userMentions": 0,
+            "groupMentions": 0,
+            "alert": False,
+            "open": True,
+            "f": False,
             "roles": roles,
             "archived": False,
-            "_updatedAt": date(max(sub.ts, sub.room.updated_at)),
+            "_updatedAt": date(max(sub.updated_at, sub.room.updated_at)),
         }
 
     assert succeeded(everything, [expected("hideout", ["moderator"]), expected("lobby", [])])

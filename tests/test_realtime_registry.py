@@ -43,6 +43,11 @@ ROOMS_METHODS = {
     "rooms/get",
     "getRoomByTypeAndName",
     "subscriptions/get",
+    "readMessages",
+    "hideRoom",
+    "openRoom",
+    "toggleFavorite",
+    "loadMissedMessages",
     "public-settings/get",
 }
 

@@ -275,6 +275,13 @@ class NotInRoom(ApiError):
     message = "You are not in this room"  # Rocket.Chat's words
 
 
+class NotSubscribed(ApiError):
+    """The caller has no subscription to the room (read marks, favourites, hiding)."""
+
+    error_type = "error-invalid-subscription"
+    message = "Invalid subscription"  # Rocket.Chat's words
+
+
 class LastOwner(ApiError):
     error_type = "error-you-are-last-owner"
     # Rocket.Chat's words, to the letter.
