@@ -454,7 +454,8 @@ def add_all_users(*, by: User, room: Room, active_only: bool = False) -> None:
             pk: name for pk, name in users.values_list("pk", "username") if pk not in already
         }
         Subscription.objects.bulk_create(
-            [Subscription(room=room, user_id=pk) for pk in joining], ignore_conflicts=True
+            [Subscription(room=room, user_id=pk, read_msgs=room.msgs) for pk in joining],
+            ignore_conflicts=True,
         )
         forget_membership(room)
         if joining:

@@ -476,3 +476,14 @@ def test_mentions_of_the_caller_paged(as_user, owner, outsider, lobby, secret):
         f"/api/v1/channels.getAllUserMentionsByChannel?roomId={secret.pk}"
     )
     assert error_of(hidden, 400)[:2] == ("Invalid room [error-invalid-room]", "error-invalid-room")
+
+
+def test_users_added_by_add_all_find_the_earlier_history_read(as_user, admin, owner, lobby):
+    """What was said before they were added is not unread (as for any other join)."""
+    post(as_user(owner), "chat.postMessage", {"roomId": lobby.pk, "text": "before"})
+    late = UserFactory(username="latecomer")
+
+    post(as_user(admin), "channels.addAll", {"roomId": lobby.pk})
+
+    mine = as_user(late).get(f"/api/v1/subscriptions.getOne?roomId={lobby.pk}").json()
+    assert (mine["subscription"]["unread"], mine["subscription"]["alert"]) == (0, False)
