@@ -344,6 +344,7 @@ def seed(mode: Mode) -> Seeded:
                 "is_superuser",
                 "created_at",
                 "updated_at",
+                "preferences",
             ],
             (
                 (
@@ -357,6 +358,7 @@ def seed(mode: Mode) -> Seeded:
                     False,
                     now,
                     now,
+                    "{}",
                 )
                 for uid, username in accounts
             ),
