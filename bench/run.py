@@ -8,7 +8,10 @@ It makes a database of its own on the local PostgreSQL (BENCH_DATABASE_URL), see
 starts the product as `make run` would in production (gunicorn, DEBUG off, PostgreSQL, Redis,
 rate limits on, with budgets the load never reaches) and the bare app under bench/bare with the same gunicorn settings, drives both
 with wrk from this second process after a warm-up, and writes bench/results/latest.json and
-latest.md (git-ignored) plus a summary on stdout.
+latest.md (git-ignored) plus a summary on stdout. Beside the bench room, two scenarios on
+`make run`'s setup only: subscriptions.get of a user in `mode.subscribed` rooms (against a bare
+select of the same rows), and a send into a group of `mode.members` members (against the bare
+insert, interleaved with the sends into the bench room).
 
 At 10 k messages each product endpoint is also served by the old gunicorn sync WSGI workers and
 by alternative settings of `manage.py serve` (see `servings`), among them the same with rate limits
