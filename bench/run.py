@@ -8,7 +8,10 @@ It makes a database of its own on the local PostgreSQL (BENCH_DATABASE_URL), see
 starts the product as `make run` would in production (gunicorn, DEBUG off, PostgreSQL, Redis,
 rate limits on, with budgets the load never reaches) and the bare app under bench/bare with the same gunicorn settings, drives both
 with wrk from this second process after a warm-up, and writes bench/results/latest.json and
-latest.md (git-ignored) plus a summary on stdout.
+latest.md (git-ignored) plus a summary on stdout. Beside the bench room, two scenarios on
+`make run`'s setup only: subscriptions.get of a user in `mode.subscribed` rooms (against a bare
+select of the same rows), and a send into a group of `mode.members` members (against the bare
+insert, interleaved with the sends into the bench room).
 
 At 10 k messages each product endpoint is also served by the old gunicorn sync WSGI workers and
 by alternative settings of `manage.py serve` (see `servings`), among them the same with rate limits
@@ -65,6 +68,8 @@ DATABASE_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 ROOM = "BENCHROOM"
+BIG_ROOM = "BIGROOM"  # mode.members members: a send costs the same as into a small room
+SUBS_USER = "benchsubs"  # a member of mode.subscribed rooms of its own: subscriptions.get
 PASSWORD = "bench passphrase"  # noqa: S105 - the throwaway bench database's only user login
 
 # The product process and this one share the database settings. Rate limits are on, as `make run`
@@ -101,6 +106,8 @@ class Mode:
     large: int  # ... in the second
     rooms: int
     users: int
+    subscribed: int  # rooms of the subscriptions user (subscriptions.get)
+    members: int  # members of the big room (a send into it)
     # The realtime benchmark: subscribers to the bench room spread over two server processes.
     subscribers: tuple[int, ...]  # one round each
     rate: int  # messages a second sent over REST in the steady phase...
@@ -119,6 +126,8 @@ FULL = Mode(
     large=1_000_000,
     rooms=1000,
     users=200,
+    subscribed=5_000,
+    members=10_000,
     subscribers=(100, 1000),
     rate=20,
     seconds=10,
@@ -135,6 +144,8 @@ SMOKE = Mode(
     large=2_000,
     rooms=20,
     users=10,
+    subscribed=200,
+    members=500,
     subscribers=(20,),
     rate=20,
     seconds=2,
@@ -215,9 +226,96 @@ def copy_rows(cursor: Any, table: str, columns: list[str], rows: Iterator[tuple[
         cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", chunk)
 
 
-def seed(mode: Mode) -> tuple[list[str], list[str]]:
+ROOM_COLUMNS = [
+    "id",
+    "t",
+    "name",
+    "creator_id",
+    "ts",
+    "updated_at",
+    "msgs",
+    "lm",
+    "is_default",
+    "read_only",
+    "archived",
+    "topic",
+    "description",
+    "announcement",
+    "custom_fields",
+    "join_code",
+]
+
+
+def room_row(
+    rid: str, t: str, name: str, creator: str, now: datetime, msgs: int
+) -> tuple[Any, ...]:
+    """A rooms_room row (ROOM_COLUMNS): a room with `msgs` messages, the last a minute ago."""
+    lm = now - timedelta(minutes=1) if msgs else None
+    return (rid, t, name, creator, now, now, msgs, lm, False, False, False, "", "", "", "{}", "")
+
+
+# A subscription with the user's own state (rooms.models.Subscription): read marks, mentions,
+# hidden or favourite. name/fname stay blank: a channel or group shows its room's.
+SUBSCRIPTION_COLUMNS = [
+    "room_id",
+    "user_id",
+    "ts",
+    "read_msgs",
+    "ls",
+    "lr",
+    "user_mentions",
+    "group_mentions",
+    "closed_at",
+    "f",
+    "name",
+    "fname",
+    "updated_at",
+]
+
+
+def subscription_row(
+    rid: str,
+    uid: str,
+    now: datetime,
+    *,
+    read_msgs: int = 0,
+    user_mentions: int = 0,
+    group_mentions: int = 0,
+    hidden: bool = False,
+    favourite: bool = False,
+) -> tuple[Any, ...]:
+    closed_at = now - timedelta(hours=1) if hidden else None
+    return (
+        rid,
+        uid,
+        now,
+        read_msgs,
+        now,
+        None,
+        user_mentions,
+        group_mentions,
+        closed_at,
+        favourite,
+        "",
+        "",
+        now,
+    )
+
+
+@dataclass
+class Seeded:
+    users: list[str]  # bench0, bench1...: users[0] signs in for the REST scenarios
+    tokens: list[str]  # login tokens for the realtime subscribers, the first users[0]'s
+    subs_token: tuple[str, str]  # (token, user id) of SUBS_USER
+
+
+def seed(mode: Mode) -> Seeded:
     """Users, rooms with members, the bench room's first `mode.small` messages, and a login
-    token for each realtime subscriber (users taken in turn; the first token is users[0]'s)."""
+    token for each realtime subscriber (users taken in turn; the first token is users[0]'s).
+    Besides: SUBS_USER, a member of `mode.subscribed` private groups of its own with varied
+    state (unread messages, mentions, favourites, hidden, owner of some), and BIG_ROOM, a private
+    group of `mode.members` members (every user, users[0] included, and as many more as it
+    takes). Groups, not channels, so that /api/publicRooms lists the same as without them."""
     import django
 
     django.setup()
@@ -230,6 +328,13 @@ def seed(mode: Mode) -> tuple[list[str], list[str]]:
     now = datetime.now(UTC)
     password = make_password(PASSWORD)
     users = [random_id() for _ in range(mode.users)]
+    subs_user = random_id()
+    extra = [random_id() for _ in range(max(0, mode.members - mode.users))]
+    accounts = (
+        [(uid, f"bench{n}") for n, uid in enumerate(users)]
+        + [(subs_user, SUBS_USER)]
+        + [(uid, f"member{n}") for n, uid in enumerate(extra)]
+    )
     with connection.cursor() as cursor:
         raw = cursor.cursor
         copy_rows(
@@ -246,71 +351,75 @@ def seed(mode: Mode) -> tuple[list[str], list[str]]:
                 "is_superuser",
                 "created_at",
                 "updated_at",
+                "preferences",
             ],
             (
                 (
                     uid,
-                    f"bench{n}",
-                    f"bench{n}@example.com",
-                    f"Bench {n}",
+                    username,
+                    f"{username}@example.com",
+                    username.capitalize(),
                     password,
                     True,
                     False,
                     False,
                     now,
                     now,
+                    "{}",
                 )
-                for n, uid in enumerate(users)
+                for uid, username in accounts
             ),
         )
         copy_rows(
-            raw, "accounts_user_roles", ["user_id", "role_id"], ((uid, "user") for uid in users)
+            raw,
+            "accounts_user_roles",
+            ["user_id", "role_id"],
+            ((uid, "user") for uid, _ in accounts),
         )
         rooms = [(ROOM, "bench")] + [(random_id(), f"room{n}") for n in range(mode.rooms - 1)]
+        groups = [(random_id(), f"group{n}", rng.randrange(0, 500)) for n in range(mode.subscribed)]
+        big_msgs = 1000
         copy_rows(
             raw,
             "rooms_room",
-            [
-                "id",
-                "t",
-                "name",
-                "creator_id",
-                "ts",
-                "updated_at",
-                "msgs",
-                "lm",
-                "is_default",
-                "read_only",
-                "archived",
-                "topic",
-                "description",
-                "announcement",
-            ],
-            (
+            ROOM_COLUMNS,
+            itertools.chain(
                 (
-                    rid,
-                    "c",
-                    name,
-                    users[0],
-                    now,
-                    now,
-                    rng.randrange(0, 500),
-                    None,
-                    False,
-                    False,
-                    False,
-                    "",
-                    "",
-                    "",
-                )
-                for rid, name in rooms
+                    room_row(rid, "c", name, users[0], now, rng.randrange(0, 500))
+                    for rid, name in rooms
+                ),
+                (room_row(rid, "p", name, subs_user, now, msgs) for rid, name, msgs in groups),
+                [room_row(BIG_ROOM, "p", "big", users[0], now, big_msgs)],
             ),
         )
-        copy_rows(
-            raw,
-            "rooms_subscription",
-            ["room_id", "user_id", "ts"],
-            ((rid, uid, now) for rid, _ in rooms for uid in {users[0], *rng.sample(users, 5)}),
+
+        def subscriptions() -> Iterator[tuple[Any, ...]]:
+            for rid, _ in rooms:
+                for uid in {users[0], *rng.sample(users, 5)}:
+                    yield subscription_row(rid, uid, now)
+            for rid, _, msgs in groups:
+                # Most read up to a few messages back; some with mentions, hidden, favourite.
+                yield subscription_row(
+                    rid,
+                    subs_user,
+                    now,
+                    read_msgs=max(0, msgs - rng.choice([0, 0, 0, 1, 5, 40])),
+                    user_mentions=rng.choice([0] * 9 + [1]),
+                    group_mentions=rng.choice([0] * 19 + [2]),
+                    hidden=rng.random() < 0.1,
+                    favourite=rng.random() < 0.05,
+                )
+            for uid in users + extra:
+                yield subscription_row(
+                    BIG_ROOM, uid, now, read_msgs=big_msgs - rng.randrange(0, 50)
+                )
+
+        copy_rows(raw, "rooms_subscription", SUBSCRIPTION_COLUMNS, subscriptions())
+        # The creator owns a room (Rocket.Chat's owner role): SUBS_USER a tenth of its groups.
+        raw.execute(
+            "INSERT INTO rooms_subscription_roles (subscription_id, role_id) "
+            "SELECT id, 'owner' FROM rooms_subscription WHERE user_id = %s AND room_id = ANY(%s)",
+            [subs_user, [rid for rid, _, _ in groups[::10]]],
         )
         raw.execute("CREATE TABLE bare_message (LIKE rooms_message INCLUDING ALL)")
     add_messages(mode.small, users)
@@ -318,16 +427,20 @@ def seed(mode: Mode) -> tuple[list[str], list[str]]:
     from accounts.tokens import token_digest
 
     tokens = [secrets.token_urlsafe(32) for _ in range(max(mode.subscribers))]
+    subs_secret = secrets.token_urlsafe(32)
     LoginToken.objects.bulk_create(
         LoginToken(
-            user_id=users[n % len(users)],
+            user_id=uid,
             digest=token_digest(secret),
             created_at=now,
             expires_at=now + timedelta(days=1),
         )
-        for n, secret in enumerate(tokens)
+        for uid, secret in [
+            *((users[n % len(users)], secret) for n, secret in enumerate(tokens)),
+            (subs_user, subs_secret),
+        ]
     )
-    return users, tokens
+    return Seeded(users, tokens, (subs_secret, subs_user))
 
 
 def add_messages(upto: int, users: list[str]) -> None:
@@ -992,7 +1105,15 @@ def realtime_bench(mode: Mode, tokens: list[str], user_id: str) -> list[Realtime
 # --- query counts ------------------------------------------------------------------------------------
 
 
-def query_counts(token: tuple[str, str]) -> dict[str, int]:
+def subscriptions_scenario(mode: Mode) -> str:
+    return f"GET /api/v1/subscriptions.get ({label(mode.subscribed)} rooms)"
+
+
+def big_room_scenario(mode: Mode) -> str:
+    return f"POST /api/v1/chat.postMessage ({label(mode.members)} members)"
+
+
+def query_counts(token: tuple[str, str], subs_token: tuple[str, str], mode: Mode) -> dict[str, int]:
     """Statements per request, from the test client against the same database."""
     from django.db import connection
     from django.test import Client
@@ -1000,6 +1121,9 @@ def query_counts(token: tuple[str, str]) -> dict[str, int]:
 
     setup_test_environment()
     client = Client(HTTP_X_AUTH_TOKEN=token[0], HTTP_X_USER_ID=token[1], HTTP_HOST="localhost")
+    subs_client = Client(
+        HTTP_X_AUTH_TOKEN=subs_token[0], HTTP_X_USER_ID=subs_token[1], HTTP_HOST="localhost"
+    )
     requests = {
         "GET /api/version": lambda: client.get("/api/version"),
         "POST /api/login": lambda: client.post(
@@ -1017,6 +1141,12 @@ def query_counts(token: tuple[str, str]) -> dict[str, int]:
         ),
         "GET /api/v1/channels.history": lambda: client.get(
             f"/api/v1/channels.history?roomId={ROOM}&count=50"
+        ),
+        subscriptions_scenario(mode): lambda: subs_client.get("/api/v1/subscriptions.get"),
+        big_room_scenario(mode): lambda: client.post(
+            "/api/v1/chat.postMessage",
+            {"roomId": BIG_ROOM, "text": "counted"},
+            content_type="application/json",
         ),
     }
     counts = {}
@@ -1112,10 +1242,11 @@ def run(mode: Mode, smoke: bool) -> int:
     ensure_services()
     raise_fd_limit()
     print(
-        f"Seeding {DATABASE_URL.rsplit('/', 1)[-1]}: {mode.users} users, {mode.rooms} rooms, {mode.small} messages"
+        f"Seeding {DATABASE_URL.rsplit('/', 1)[-1]}: {mode.users} users, {mode.rooms} rooms, {mode.small} messages; a user in {mode.subscribed} rooms, a room of {mode.members} members"
     )
     fresh_database()
-    users, tokens = seed(mode)
+    seeded = seed(mode)
+    users, tokens = seeded.users, seeded.tokens
     workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
     setups = servings(workers)
     ports = {setup.name: free_port() for setup in setups}
@@ -1151,7 +1282,7 @@ def run(mode: Mode, smoke: bool) -> int:
             ).read()
         )["data"]
         token = (login["authToken"], login["userId"])
-        counts = query_counts(token)
+        counts = query_counts(token, seeded.subs_token, mode)
 
         def phase(when: str, full: bool) -> None:
             """Each endpoint's runs interleaved with its ceiling's (and, in the full phase, with
@@ -1172,8 +1303,13 @@ def run(mode: Mode, smoke: bool) -> int:
                 ceiling: str | None,
                 body: Any,
                 signed_in: bool = True,
+                as_user: tuple[str, str] | None = None,
+                everywhere: bool = True,
             ) -> list[Target]:
-                script = lua_script(method, path, token=token if signed_in else None, body=body)
+                """The scenario on the chosen setups (only on `make run`'s unless
+                `everywhere`), signed in as users[0] (or `as_user`) if `signed_in`."""
+                who = (as_user or token) if signed_in else None
+                script = lua_script(method, path, token=who, body=body)
                 return [
                     Target(
                         Result(name, when, ceiling=ceiling, serving=s.name),
@@ -1181,6 +1317,7 @@ def run(mode: Mode, smoke: bool) -> int:
                         script,
                     )
                     for s in chosen
+                    if everywhere or s.name == DEFAULT_SERVING
                 ]
 
             groups = []
@@ -1227,6 +1364,17 @@ def run(mode: Mode, smoke: bool) -> int:
                     ceiling="bare insert",
                     body={"roomId": ROOM, "text": "bench UNIQUE"},
                 )
+                # The same send into a room of mode.members members, interleaved with the one
+                # above: unread counts are counters, so it writes what a send to a small room
+                # writes (the queries column says how many statements).
+                + product(
+                    big_room_scenario(mode),
+                    "POST",
+                    "/api/v1/chat.postMessage",
+                    ceiling="bare insert",
+                    body={"roomId": BIG_ROOM, "text": "bench UNIQUE"},
+                    everywhere=False,
+                )
             )
             groups.append(
                 bare("bare select", "GET", f"/select/{ROOM}", None)
@@ -1245,6 +1393,23 @@ def run(mode: Mode, smoke: bool) -> int:
                     body=None,
                 )
             )
+            if full:
+                # A client's first screen: every subscription of a user in mode.subscribed
+                # rooms, against a plain select of the same rows joined with their rooms.
+                groups.append(
+                    bare(
+                        "bare subscriptions", "GET", f"/subscriptions/{seeded.subs_token[1]}", None
+                    )
+                    + product(
+                        subscriptions_scenario(mode),
+                        "GET",
+                        "/api/v1/subscriptions.get",
+                        ceiling="bare subscriptions",
+                        body=None,
+                        as_user=seeded.subs_token,
+                        everywhere=False,
+                    )
+                )
             for group in groups:
                 results.extend(compare(group, mode))
 
@@ -1306,6 +1471,8 @@ def report(results: list[Result], live: list[Realtime], mode: Mode, smoke: bool)
     serving_rows = []
     for endpoint in dict.fromkeys(r.name for r in compared):
         mine = {r.serving: r for r in compared if r.name == endpoint}
+        if len(mine) < 2:  # measured on `make run`'s setup alone: nothing to compare
+            continue
         best = max((med(mine[n].rps) for n in mine if n in wsgi), default=0.0)
         serving_rows.append(
             {
