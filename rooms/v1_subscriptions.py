@@ -45,29 +45,27 @@ from rooms.services import (
 )
 from rooms.sync import room_changes, subscription_changes
 
-SUBSCRIPTION = api.shape(
-    "Subscription",
-    {
-        "_id": api.text(),
-        "rid": api.text(),
-        "u": api.UserBrief(),
-        "name": api.text(),
-        "fname": api.text(),
-        "t": api.text(),
-        "ts": api.text(),
-        "ls": api.text(),
-        "lr": api.text(required=False),
-        "unread": serializers.IntegerField(),
-        "userMentions": serializers.IntegerField(),
-        "groupMentions": serializers.IntegerField(),
-        "alert": api.flag(),
-        "open": api.flag(),
-        "f": api.flag(),
-        "roles": serializers.ListField(child=api.text()),
-        "archived": api.flag(),
-        "_updatedAt": api.text(),
-    },
-)
+SUBSCRIPTION_FIELDS = {
+    "_id": api.text(),
+    "rid": api.text(),
+    "u": api.UserBrief(),
+    "name": api.text(),
+    "fname": api.text(),
+    "t": api.text(),
+    "ts": api.text(),
+    "ls": api.text(),
+    "lr": api.text(required=False),
+    "unread": serializers.IntegerField(),
+    "userMentions": serializers.IntegerField(),
+    "groupMentions": serializers.IntegerField(),
+    "alert": api.flag(),
+    "open": api.flag(),
+    "f": api.flag(),
+    "roles": serializers.ListField(child=api.text()),
+    "archived": api.flag(),
+    "_updatedAt": api.text(),
+}
+SUBSCRIPTION = api.shape("Subscription", SUBSCRIPTION_FIELDS)
 REMOVED = api.shape("Removed", {"_id": api.text(), "_deletedAt": api.text()}, many=True)
 
 
@@ -111,7 +109,11 @@ class SubscriptionsGetView(V1View):
 
 
 @extend_schema(
-    responses=api.v1_success("OneSubscription", {"subscription": SUBSCRIPTION}),
+    responses=api.v1_success(
+        "OneSubscription",
+        # null when the caller is not a member, as Rocket.Chat answers
+        {"subscription": api.shape("Subscription", SUBSCRIPTION_FIELDS, allow_null=True)},
+    ),
 )
 class SubscriptionsGetOneView(V1View):
     """GET subscriptions.getOne?roomId=: the caller's subscription to the room, or null."""

@@ -347,6 +347,16 @@ class Text(Param, StrictCharField):
 TRUE_OR_FALSE = {"true", "1", "false", "0"}
 
 
+# As Flag reads it: JSON's true or false, or their text in any case, or 1 or 0 (a form's, a query
+# string's, or a client that writes booleans as strings).
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "boolean"},
+            {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)$"},
+        ]
+    }
+)
 class Flag(Param, serializers.BooleanField):
     """true or false: JSON's, or the text ("true", "1", "false", "0") forms and query strings
     carry; with `json_only`, JSON's alone (a value inside a JSON object)."""
