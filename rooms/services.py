@@ -504,8 +504,9 @@ def clean_history(
 
 
 def delete_room(*, by: User, room: Room) -> None:
-    """Deletes `room` with its memberships and messages (channels.delete): delete-c or delete-p."""
-    check_permission(by, "delete-c" if room.t == Room.Type.CHANNEL else "delete-p", room)
+    """Deletes `room` with its memberships and messages (channels.delete, dm.delete): delete-c,
+    delete-p or delete-d, by its type."""
+    check_permission(by, f"delete-{room.t}", room)
     with transaction.atomic(durable=True):
         members = list(Subscription.objects.filter(room=room).values_list("user_id", flat=True))
         room_id = room.pk
