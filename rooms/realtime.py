@@ -42,6 +42,7 @@ from rooms.access import (
     get_room,
     get_visible_room,
 )
+from rooms.direct import create_direct_room
 from rooms.models import Room
 from rooms.notify import room_ddp_json
 from rooms.selectors import (
@@ -197,6 +198,15 @@ def create_channel(call: Call, params: list[Any]) -> dict[str, str]:
 def create_private_group(call: Call, params: list[Any]) -> dict[str, str]:
     """createPrivateGroup(name, members, readOnly?): a private group (create-p); {rid, name}."""
     return create(call, params, private=True)
+
+
+def create_direct_message(call: Call, params: list[Any]) -> dict[str, Any]:
+    """createDirectMessage(...usernames): dm.create's service and rules; Rocket.Chat's
+    {t: "d", rid, usernames} (the members by display name)."""
+    if not params or not all(isinstance(name, str) for name in params):
+        raise errors.invalid_params(call.name, "usernames must be strings")
+    room, members = create_direct_room(creator=call.user, usernames=list(params))
+    return {"t": room.t, "rid": room.pk, "usernames": [member.username for member in members]}
 
 
 def get_room_roles(call: Call, params: list[Any]) -> list[dict[str, Any]]:
@@ -460,6 +470,7 @@ def register() -> None:
     methods.register("leaveRoom", leave_room_method, route="channels.leave")
     methods.register("createChannel", create_channel, route="channels.create")
     methods.register("createPrivateGroup", create_private_group, route="groups.create")
+    methods.register("createDirectMessage", create_direct_message, route="dm.create")
     methods.register("getRoomRoles", get_room_roles)
     methods.register("getUsersOfRoom", get_users_of_room)
     methods.register("rooms/get", rooms_get, route="rooms.get")
