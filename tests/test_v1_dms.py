@@ -336,5 +336,7 @@ def test_dm_list_takes_three_queries_however_many_conversations(alice):
     with CaptureQueriesContext(connection) as queries:
         body = api.get("/api/v1/dm.list").json()
     assert body["total"] == 12 and len(body["ims"]) == 12
-    # the token, the total, the page, their members
-    assert len(queries) == 4, [q["sql"] for q in queries]
+    # the total, the page, their members (and the token, unless the cache kept it)
+    rooms = [q["sql"] for q in queries if "rooms_" in q["sql"]]
+    assert len(rooms) == 3, rooms
+    assert len(queries) <= 4
