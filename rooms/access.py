@@ -100,9 +100,9 @@ def get_visible_room(
 ) -> Room:
     """The room with this id (or, without one, this exact name), if `user` may know that it
     exists: any public channel; a direct room only to its members; any other room only to its
-    members and to holders of view-room-administration (not even to them with `joined_only`: Rocket.Chat's groups.* look
-    a group up among the caller's own). With `t`, only a room of that type. Raises RoomNotFound
-    otherwise, exactly as for a room that does not exist.
+    members and to holders of view-room-administration (not even to them with `joined_only`:
+    Rocket.Chat's groups.* look a group up among the caller's own). With `t`, only a room of
+    that type. Raises RoomNotFound otherwise, exactly as for a room that does not exist.
 
     By id, the room comes from get_room (and so usually from the access cache); by name, or with
     `counted` (its `users_count` too), from one query. Either way whether `user` is a member

@@ -68,7 +68,7 @@ def direct_room_members(usernames: list[str], *, me: User, exclude_self: bool) -
             detailed_error="Message_AllowDirectMessagesToYourself is off.",
         )
     others = {name.lower() for name in wanted} - {me.username.lower()}
-    found = list(
+    found: list[User] = list(
         User.objects.alias(lower=Lower("username")).filter(lower__in=others, is_active=True)
     )
     missing = others - {u.username.lower() for u in found}

@@ -58,7 +58,9 @@ class Room(models.Model):
     join_code = models.CharField(max_length=250, blank=True)
     # A direct room's members, as a key: their ids sorted and hashed (rooms.direct). Unique, so
     # two creates of the same conversation at once find one room. Null for other rooms.
-    members_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    members_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         ordering = ["name"]

@@ -246,8 +246,9 @@ def get_users_of_room(call: Call, params: list[Any]) -> dict[str, Any]:
 def get_room_by_type_and_name(call: Call, params: list[Any]) -> dict[str, Any]:
     """getRoomByTypeAndName(type, name): the channel ('c') or private group ('p') of that name
     (or id, as Rocket.Chat's findByTypeAndNameOrId), or the caller's own direct room ('d':
-    direct_room_by_name), as rooms-changed carries it, if the caller may read it. A room they may not read, a hidden one and a missing one are alike Rocket.Chat's
-    "Not allowed" (so its existence does not leak)."""
+    direct_room_by_name), as rooms-changed carries it, if the caller may read it. A room they
+    may not read, a hidden one and a missing one are alike Rocket.Chat's "Not allowed" (so its
+    existence does not leak)."""
     kind = param(call, params, 0, str)
     name = param(call, params, 1, str)
     user = call.user
@@ -276,9 +277,12 @@ def direct_room_by_name(call: Call, name: str) -> dict[str, Any]:
         rid = name
         other = User.objects.by_username(name).first()
         if other is not None:
-            rid = Room.objects.filter(members_key=members_key([user.pk, other.pk])).values_list(
-                "pk", flat=True
-            ).first() or name
+            rid = (
+                Room.objects.filter(members_key=members_key([user.pk, other.pk]))
+                .values_list("pk", flat=True)
+                .first()
+                or name
+            )
         room = get_visible_room(user, rid, t=Room.Type.DIRECT, counted=True)
     except RoomNotFound:
         raise errors.not_allowed(method=call.name) from None

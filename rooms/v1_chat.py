@@ -99,12 +99,13 @@ def room_for_channel(user: User, channel: str) -> Room:
     missing."""
     if channel.startswith("@"):
         try:
-            room, _ = create_direct_room(creator=user, usernames=[channel[1:]])
+            direct, _ = create_direct_room(creator=user, usernames=[channel[1:]])
         except InvalidParams as exc:
             if exc.error_type == "error-invalid-user":
                 raise invalid_channel() from None
             raise
-        return room
+        return direct
+    room: Room | None
     wanted = channel.removeprefix("#")
     try:
         room = get_room(wanted, viewer=user)  # by id: usually from the access cache

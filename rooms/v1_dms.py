@@ -120,7 +120,9 @@ DIRECT_ROOM = api.shape(
         "topic": api.text(required=False),
     },
 )
-IMS_PAGE = api.v1_page("DirectRoomPage", "ims", api.shape("DirectRooms", DIRECT_ROOM.fields, many=True))
+IMS_PAGE = api.v1_page(
+    "DirectRoomPage", "ims", api.shape("DirectRooms", DIRECT_ROOM.fields, many=True)
+)
 
 
 class DirectRoomPageInput(PageInput):
@@ -266,7 +268,9 @@ class DirectMembersInput(DirectLookup, PageInput):
     responses=api.v1_page(
         "DirectMembers",
         "members",
-        api.shape("DirectMember", {**api.UserBrief().get_fields(), "status": api.text()}, many=True),
+        api.shape(
+            "DirectMember", {**api.UserBrief().get_fields(), "status": api.text()}, many=True
+        ),
     )
 )
 class DirectMembersView(V1View):
@@ -438,4 +442,3 @@ class MessagesOthersView(V1View):
             )
         messages = messages_to_show().filter(room=room)
         return paginated("messages", messages, given["page"], message_json)
-

@@ -37,13 +37,27 @@ def test_create_direct_message_tells_both_and_messages_notify_the_other_only(ali
             mine_only = await outsider.sub("stream-room-messages", "__my_messages__")
             again = await theirs.call("createDirectMessage", "alice")
             sent = await rest(
-                APIClient(), "post", "/api/v1/chat.postMessage", bob, bob_token,
+                APIClient(),
+                "post",
+                "/api/v1/chat.postMessage",
+                bob,
+                bob_token,
                 {"roomId": rid, "text": "hi alice"},
             )
             message = await theirs.changed("stream-room-messages", rid)
             notified = await mine.changed("stream-notify-user", f"{alice.pk}/notification")
             await outsider.nothing_more()
-            return created, room_event, sub_event, refused, mine_only, again, sent.json(), message, notified
+            return (
+                created,
+                room_event,
+                sub_event,
+                refused,
+                mine_only,
+                again,
+                sent.json(),
+                message,
+                notified,
+            )
 
     created, room_event, sub_event, refused, mine_only, again, sent, message, notified = run(
         scenario()
@@ -52,10 +66,20 @@ def test_create_direct_message_tells_both_and_messages_notify_the_other_only(ali
     assert again["result"] == created["result"]
     assert Room.objects.filter(t="d").count() == 1
     event, room = room_event["fields"]["args"]
-    assert (event, room["_id"], room["t"], room["usernames"]) == ("inserted", rid, "d", ["alice", "bob"])
+    assert (event, room["_id"], room["t"], room["usernames"]) == (
+        "inserted",
+        rid,
+        "d",
+        ["alice", "bob"],
+    )
     event, sub = sub_event["fields"]["args"]
     assert (event, sub["rid"], sub["name"], sub["fname"], sub["t"], sub["open"]) == (
-        "inserted", rid, "alice", "Alice", "d", False,
+        "inserted",
+        rid,
+        "alice",
+        "Alice",
+        "d",
+        False,
     )
     assert refused["msg"] == "nosub"
     assert mine_only["msg"] == "ready"

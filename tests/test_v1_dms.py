@@ -63,9 +63,7 @@ def test_create_makes_one_room_named_by_both_ids_and_names_each_side_after_the_o
     assert first.status_code == again.status_code == 200
     assert first.json() == again.json() == expected
     assert Room.objects.filter(t="d").count() == 1
-    names = {
-        s.user_id: (s.name, s.fname) for s in Subscription.objects.filter(room_id=rid)
-    }
+    names = {s.user_id: (s.name, s.fname) for s in Subscription.objects.filter(room_id=rid)}
     assert names == {alice.pk: ("bob", "Bob"), bob.pk: ("alice", "Alice")}
 
 
@@ -198,10 +196,13 @@ def test_close_open_and_set_topic(alice, bob, prefix):
 
 def test_the_other_side_starts_hidden_until_the_first_message(alice, bob):
     room = dm_of(alice, bob)
+
     def open_for(user):
-        return client(user).get(f"/api/v1/subscriptions.getOne?roomId={room.pk}").json()[
-            "subscription"
-        ]["open"]
+        return (
+            client(user)
+            .get(f"/api/v1/subscriptions.getOne?roomId={room.pk}")
+            .json()["subscription"]["open"]
+        )
 
     assert (open_for(alice), open_for(bob)) == (True, False)
     say(alice, room, "knock knock")

@@ -6,34 +6,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('rooms', '0006_subscription_state'),
+        ("rooms", "0006_subscription_state"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='room',
-            name='rooms_room_name_ci_unique',
+            model_name="room",
+            name="rooms_room_name_ci_unique",
         ),
         migrations.AddField(
-            model_name='room',
-            name='members_key',
-            field=models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True),
+            model_name="room",
+            name="members_key",
+            field=models.CharField(
+                blank=True, editable=False, max_length=64, null=True, unique=True
+            ),
         ),
         migrations.AlterField(
-            model_name='subscription',
-            name='fname',
+            model_name="subscription",
+            name="fname",
             field=models.CharField(blank=True, max_length=2000),
         ),
         migrations.AlterField(
-            model_name='subscription',
-            name='name',
+            model_name="subscription",
+            name="name",
             field=models.CharField(blank=True, max_length=1000),
         ),
         migrations.AddConstraint(
-            model_name='room',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), condition=models.Q(('t', 'd'), _negated=True), name='rooms_room_name_ci_unique', violation_error_message='A room with this name already exists.'),
+            model_name="room",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"),
+                condition=models.Q(("t", "d"), _negated=True),
+                name="rooms_room_name_ci_unique",
+                violation_error_message="A room with this name already exists.",
+            ),
         ),
     ]
