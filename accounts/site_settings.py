@@ -101,6 +101,9 @@ CATALOGUE: tuple[Entry, ...] = (
         "Message_AllowDeleting_BlockDeleteInMinutes", T.INT, _constant(0), "Message", editable=False
     ),
     Entry("Message_ShowEditedStatus", T.BOOLEAN, _constant(True), "Message"),
+    # Direct messages (rooms.direct): who may be in one, and whether one may talk to oneself.
+    Entry("DirectMesssage_maxUsers", T.INT, _constant(8), "Message", minimum=1),
+    Entry("Message_AllowDirectMessagesToYourself", T.BOOLEAN, _constant(True), "Message"),
     Entry("UI_Use_Real_Name", T.BOOLEAN, _constant(False), "Layout", "User_Interface"),
     Entry("FileUpload_Enabled", T.BOOLEAN, _constant(False), "FileUpload", editable=False),
     Entry(
@@ -110,6 +113,15 @@ CATALOGUE: tuple[Entry, ...] = (
         "Rate Limiter",
         public=False,
         editable=False,
+    ),
+    # dm.messages.others (an administrator reading others' conversations): off unless enabled.
+    Entry(
+        "API_Enable_Direct_Message_History_EndPoint",
+        T.BOOLEAN,
+        _constant(False),
+        "General",
+        "REST API",
+        public=False,
     ),
 )
 BY_ID: dict[str, Entry] = {entry.id: entry for entry in CATALOGUE}
@@ -192,6 +204,18 @@ def message_editing_allowed() -> bool:
 
 def message_deleting_allowed() -> bool:
     return bool(value_of("Message_AllowDeleting"))
+
+
+def direct_message_max_users() -> int:
+    return int(value_of("DirectMesssage_maxUsers"))
+
+
+def direct_messages_to_oneself() -> bool:
+    return bool(value_of("Message_AllowDirectMessagesToYourself"))
+
+
+def direct_message_history_endpoint() -> bool:
+    return bool(value_of("API_Enable_Direct_Message_History_EndPoint"))
 
 
 def registration_open() -> bool:

@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include("rooms.v1_chat_urls")),
     path("api/v1/", include("rooms.v1_discovery_urls")),
     path("api/v1/", include("rooms.v1_subscriptions_urls")),
+    path("api/v1/", include("rooms.v1_dms_urls")),
     path("api/v1/", include("permissions.v1_urls")),
     # The realtime methods over REST, as Rocket.Chat's clients call them (the name's "/" as ":").
     re_path(

@@ -99,10 +99,10 @@ def get_visible_room(
     counted: bool = False,
 ) -> Room:
     """The room with this id (or, without one, this exact name), if `user` may know that it
-    exists: any public channel; any other room only to its members and to holders of
-    view-room-administration (not even to them with `joined_only`: Rocket.Chat's groups.* look
-    a group up among the caller's own). With `t`, only a room of that type. Raises RoomNotFound
-    otherwise, exactly as for a room that does not exist.
+    exists: any public channel; a direct room only to its members; any other room only to its
+    members and to holders of view-room-administration (not even to them with `joined_only`:
+    Rocket.Chat's groups.* look a group up among the caller's own). With `t`, only a room of
+    that type. Raises RoomNotFound otherwise, exactly as for a room that does not exist.
 
     By id, the room comes from get_room (and so usually from the access cache); by name, or with
     `counted` (its `users_count` too), from one query. Either way whether `user` is a member
@@ -116,7 +116,13 @@ def get_visible_room(
     if (
         room.t != Room.Type.CHANNEL
         and not is_member(user, room)
-        and (joined_only or not has_permission(user, "view-room-administration"))
+        # A direct conversation is its members' alone, administrators' endpoints apart
+        # (dm.list.everyone, dm.messages.others, rooms.adminRooms), which ask for it by name.
+        and (
+            joined_only
+            or room.t == Room.Type.DIRECT
+            or not has_permission(user, "view-room-administration")
+        )
     ):
         raise RoomNotFound()
     return room

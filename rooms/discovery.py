@@ -49,7 +49,8 @@ def spotlight_users(viewer: User, text: str) -> list[User]:
 def spotlight_rooms(viewer: User, text: str) -> list[Room]:
     """Up to SPOTLIGHT_LIMIT rooms `viewer` may see whose name contains `text` (any case), by
     name. One query."""
-    rooms = visible_rooms(viewer)
+    # A direct room has no name to match: spotlight finds its other member among the users.
+    rooms = visible_rooms(viewer).filter(t__in=[Room.Type.CHANNEL, Room.Type.GROUP])
     if text:
         rooms = rooms.filter(name__icontains=text)
     return list(rooms.only("id", "name", "t").order_by("name")[:SPOTLIGHT_LIMIT])

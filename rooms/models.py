@@ -24,7 +24,7 @@ class Room(models.Model):
         GROUP = "p", "private group"
         DIRECT = "d", "direct messages"
 
-    # 17 random characters, "GENERAL", or (for direct rooms, later) two user ids side by side.
+    # 17 random characters, "GENERAL", or (a direct room of two) their user ids side by side.
     id = models.CharField(primary_key=True, max_length=34, default=random_id, editable=False)
     t = models.CharField("type", max_length=1, choices=Type.choices, default=Type.CHANNEL)
     name = models.CharField(
@@ -56,12 +56,20 @@ class Room(models.Model):
     # channels.setJoinCode: joining then takes this code (or join-without-join-code). Never
     # shown: answers say only joinCodeRequired, as Rocket.Chat's do.
     join_code = models.CharField(max_length=250, blank=True)
+    # A direct room's members, as a key: their ids sorted and hashed (rooms.direct). Unique, so
+    # two creates of the same conversation at once find one room. Null for other rooms.
+    members_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
+            # A direct room has no name (its members' subscriptions name it): blank, and so
+            # left out of the names that must be unique.
             models.UniqueConstraint(
                 Lower("name"),
+                condition=~models.Q(t="d"),
                 name="rooms_room_name_ci_unique",
                 violation_error_message="A room with this name already exists.",
             ),
@@ -131,8 +139,9 @@ class Subscription(models.Model):
     f = models.BooleanField("favourite", default=False)
     # Shown instead of the room's name: a direct conversation is named after the other member
     # (its creator sets these); channels and groups leave them blank and show the room's.
-    name = models.CharField(max_length=64, blank=True)
-    fname = models.CharField(max_length=250, blank=True)
+    # A group conversation names all the others, ", "-separated (Rocket.Chat's).
+    name = models.CharField(max_length=1000, blank=True)
+    fname = models.CharField(max_length=2000, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
     roles = models.ManyToManyField(
         "permissions.Role",

@@ -28,6 +28,23 @@ def room_ddp_json(room: Room) -> dict[str, Any]:
     return body
 
 
+def direct_room_created(room: Room, subscriptions: list[Subscription]) -> None:
+    """A new direct room (its members fetched with it, their subscriptions as written): each
+    member's rooms-changed and subscriptions-changed say "inserted", as Rocket.Chat's
+    createDirectRoom; hubs learn the memberships. No query."""
+    body = room_ddp_json(room)
+    batch: list[dict[str, Any]] = [
+        {"ctl": "membership", "joined": [(s.user_id, room.pk) for s in subscriptions], "left": []}
+    ]
+    for subscription in subscriptions:
+        uid = subscription.user_id
+        subscription.role_names = []  # type: ignore[attr-defined]
+        sub = subscription_ddp_json(subscription, subscription.user.username)
+        batch.append(stream(NOTIFY_USER, f"{uid}/rooms-changed", ["inserted", body]))
+        batch.append(stream(NOTIFY_USER, f"{uid}/subscriptions-changed", ["inserted", sub]))
+    events.publish_many(batch)
+
+
 def joined_subscription(room: Room, user_id: str, roles: list[str]) -> Subscription:
     """The subscription a member who has just joined `room` holds, as join_room and
     insert_rooms write it (nothing read yet before they joined), without reading it back."""
@@ -159,7 +176,11 @@ def mentions_in(text: str) -> set[str]:
 def mentioned(message: Message, room: Room) -> None:
     """Rocket.Chat's desktop notification (`<uid>/notification` on stream-notify-user) for each
     member a new message mentions by name, or every member for @all and @here; never the
-    author. One query, and only for messages that mention someone."""
+    author. One query, and only for messages that mention someone (or in a direct room,
+    where every message notifies the others: direct_message_sent)."""
+    if room.t == Room.Type.DIRECT:
+        direct_message_sent(message, room)
+        return
     names = mentions_in(message.msg)
     if not names:
         return
@@ -191,3 +212,41 @@ def mentioned(message: Message, room: Room) -> None:
     events.publish_many(
         [stream(NOTIFY_USER, f"{uid}/notification", [notification]) for uid in recipients]
     )
+
+
+def direct_message_sent(message: Message, room: Room) -> None:
+    """A message in a direct room notifies its other members, as Rocket.Chat's
+    notifyDesktopUser: in a conversation of two, titled with the sender's username and the bare
+    text; in a group one, titled with what the recipient calls the room and "sender: text".
+    One query (the other members' subscriptions)."""
+    others = list(
+        Subscription.objects.filter(room=room)
+        .exclude(user_id=message.author_id)
+        .values_list("user_id", "name")
+    )
+    if not others:
+        return
+    author = message.author
+    username = author.username if author else ""
+    sender = {
+        "_id": author.pk if author else None,
+        "username": author.username if author else None,
+        "name": author.name if author else None,
+    }
+    payload = {
+        "_id": message.pk,
+        "rid": room.pk,
+        "sender": sender,
+        "type": room.t,
+        "message": {"msg": message.msg},
+    }
+    group = len(others) > 1
+    batch = []
+    for uid, name in others:
+        notification = {
+            "title": name if group else username,
+            "text": f"{username}: {message.msg}" if group else message.msg,
+            "payload": payload,
+        }
+        batch.append(stream(NOTIFY_USER, f"{uid}/notification", [notification]))
+    events.publish_many(batch)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts.models import User
 from accounts.presence import not_offline, statuses
 from accounts.site_settings import public_settings
 from chat_project.db.timestamps import epoch_ms
@@ -42,6 +43,7 @@ from rooms.access import (
     get_room,
     get_visible_room,
 )
+from rooms.direct import create_direct_room, members_key
 from rooms.models import Room
 from rooms.notify import room_ddp_json
 from rooms.selectors import (
@@ -51,6 +53,7 @@ from rooms.selectors import (
     room_history,
     room_role_holders,
     unread_between,
+    with_direct_members,
 )
 from rooms.serializers import (
     member_json,
@@ -199,6 +202,15 @@ def create_private_group(call: Call, params: list[Any]) -> dict[str, str]:
     return create(call, params, private=True)
 
 
+def create_direct_message(call: Call, params: list[Any]) -> dict[str, Any]:
+    """createDirectMessage(...usernames): dm.create's service and rules; Rocket.Chat's
+    {t: "d", rid, usernames} (the members by display name)."""
+    if not params or not all(isinstance(name, str) for name in params):
+        raise errors.invalid_params(call.name, "usernames must be strings")
+    room, members = create_direct_room(creator=call.user, usernames=list(params))
+    return {"t": room.t, "rid": room.pk, "usernames": [member.username for member in members]}
+
+
 def get_room_roles(call: Call, params: list[Any]) -> list[dict[str, Any]]:
     """getRoomRoles(rid): channels.roles' list of members holding room roles, for a room the
     user may read."""
@@ -233,12 +245,15 @@ def get_users_of_room(call: Call, params: list[Any]) -> dict[str, Any]:
 
 def get_room_by_type_and_name(call: Call, params: list[Any]) -> dict[str, Any]:
     """getRoomByTypeAndName(type, name): the channel ('c') or private group ('p') of that name
-    (or id, as Rocket.Chat's findByTypeAndNameOrId), as rooms-changed carries it, if the caller
-    may read it. A room they may not read, a hidden one and a missing one are alike Rocket.Chat's
-    "Not allowed" (so its existence does not leak)."""
+    (or id, as Rocket.Chat's findByTypeAndNameOrId), or the caller's own direct room ('d':
+    direct_room_by_name), as rooms-changed carries it, if the caller may read it. A room they
+    may not read, a hidden one and a missing one are alike Rocket.Chat's "Not allowed" (so its
+    existence does not leak)."""
     kind = param(call, params, 0, str)
     name = param(call, params, 1, str)
     user = call.user
+    if kind == Room.Type.DIRECT:
+        return direct_room_by_name(call, name)
     try:
         if kind not in (Room.Type.CHANNEL, Room.Type.GROUP) or not name or "\x00" in name:
             raise RoomNotFound()
@@ -249,6 +264,29 @@ def get_room_by_type_and_name(call: Call, params: list[Any]) -> dict[str, Any]:
         check_access(user, room)
     except (RoomNotFound, CannotAccessRoom):
         raise errors.not_allowed(method=call.name) from None
+    return room_ddp_json(room)
+
+
+def direct_room_by_name(call: Call, name: str) -> dict[str, Any]:
+    """getRoomByTypeAndName("d", rid or the other member's username): the caller's own direct
+    room, with its members; anyone else's, or none, is "Not allowed"."""
+    user = call.user
+    try:
+        if not name or "\x00" in name:
+            raise RoomNotFound()
+        rid = name
+        other = User.objects.by_username(name).first()
+        if other is not None:
+            rid = (
+                Room.objects.filter(members_key=members_key([user.pk, other.pk]))
+                .values_list("pk", flat=True)
+                .first()
+                or name
+            )
+        room = get_visible_room(user, rid, t=Room.Type.DIRECT, counted=True)
+    except RoomNotFound:
+        raise errors.not_allowed(method=call.name) from None
+    with_direct_members([room])
     return room_ddp_json(room)
 
 
@@ -460,6 +498,7 @@ def register() -> None:
     methods.register("leaveRoom", leave_room_method, route="channels.leave")
     methods.register("createChannel", create_channel, route="channels.create")
     methods.register("createPrivateGroup", create_private_group, route="groups.create")
+    methods.register("createDirectMessage", create_direct_message, route="dm.create")
     methods.register("getRoomRoles", get_room_roles)
     methods.register("getUsersOfRoom", get_users_of_room)
     methods.register("rooms/get", rooms_get, route="rooms.get")

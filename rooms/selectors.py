@@ -481,3 +481,35 @@ def mentions_of(user: User, room: Room) -> QuerySet[Message]:
     # name (a trailing "." ends a sentence, as mentions_in strips it).
     pattern = rf"(^|[^0-9A-Za-z_@])@{name}(\.?([^0-9A-Za-z_.-]|$))"
     return messages_to_show().filter(room=room, msg__iregex=pattern)
+
+
+# --- direct rooms ---------------------------------------------------------------------------------
+
+
+def by_display_name(users: Iterable[User]) -> list[User]:
+    """Rocket.Chat's order of a direct room's members: by name (or username), any case."""
+    return sorted(users, key=lambda u: ((u.name or u.username).lower(), u.username.lower()))
+
+
+def direct_rooms_of(user: User) -> QuerySet[Room]:
+    """dm.list: the direct rooms `user` is a member of, with their member counts."""
+    mine = Subscription.objects.filter(user=user).values("room_id")
+    return with_member_counts(Room.objects.filter(t=Room.Type.DIRECT, pk__in=mine))
+
+
+def all_direct_rooms() -> QuerySet[Room]:
+    """dm.list.everyone: every direct room, with its member count."""
+    return with_member_counts(Room.objects.filter(t=Room.Type.DIRECT))
+
+
+def with_direct_members(rooms: list[Room]) -> list[Room]:
+    """`rooms` with `direct_members` (by display name), as direct_room_json shows them. One
+    query, however many rooms."""
+    members: dict[str, list[User]] = {room.pk: [] for room in rooms}
+    if rooms:
+        found = Subscription.objects.filter(room__in=list(members)).select_related("user")
+        for subscription in found.only("room", "user", *(f"user__{f}" for f in PERSON_FIELDS)):
+            members[subscription.room_id].append(subscription.user)
+    for room in rooms:
+        room.direct_members = by_display_name(members[room.pk])  # type: ignore[attr-defined]
+    return rooms

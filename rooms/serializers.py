@@ -76,7 +76,10 @@ def message_json(message: Message | ShownMessage) -> dict[str, Any]:
 
 def room_v1_json(room: Room) -> dict[str, Any]:
     """A room as Rocket.Chat's v1 answers show it (channels.info, groups.info...). Expects
-    `users_count` annotated (rooms.selectors.with_member_counts) and the creator fetched."""
+    `users_count` annotated (rooms.selectors.with_member_counts) and the creator fetched. A
+    direct room has its own shape (direct_room_json)."""
+    if room.t == Room.Type.DIRECT:
+        return direct_room_json(room)
     body: dict[str, Any] = {
         "_id": room.pk,
         "name": room.name,
@@ -103,6 +106,31 @@ def room_v1_json(room: Room) -> dict[str, Any]:
         body["customFields"] = room.custom_fields
     if room.join_code:
         body["joinCodeRequired"] = True
+    return body
+
+
+def direct_room_json(room: Room) -> dict[str, Any]:
+    """A direct room as Rocket.Chat's IRoom of type "d": no name (each member's subscription
+    names it), its members' `usernames` (by display name) and `uids` (sorted) when fetched with
+    it (`direct_members`: rooms.selectors.with_direct_members), `topic` once set."""
+    body: dict[str, Any] = {"_id": room.pk, "t": room.t}
+    members = getattr(room, "direct_members", None)
+    if members is not None:
+        body["usernames"] = [user.username for user in members]
+        body["uids"] = sorted(user.pk for user in members)
+    body |= {
+        "usersCount": getattr(room, "users_count", 0),
+        "msgs": room.msgs,
+        "ts": iso_ms(room.ts),
+        "ro": False,
+        "default": False,
+        "sysMes": True,
+        "_updatedAt": iso_ms(room.updated_at),
+    }
+    if room.lm is not None:
+        body["lm"] = iso_ms(room.lm)
+    if room.topic:
+        body["topic"] = room.topic
     return body
 
 

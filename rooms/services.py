@@ -504,9 +504,18 @@ def clean_history(
     return count
 
 
+# What deleting a room of each type takes.
+DELETE_PERMISSIONS: dict[str, str] = {
+    Room.Type.CHANNEL: "delete-c",
+    Room.Type.GROUP: "delete-p",
+    Room.Type.DIRECT: "delete-d",
+}
+
+
 def delete_room(*, by: User, room: Room) -> None:
-    """Deletes `room` with its memberships and messages (channels.delete): delete-c or delete-p."""
-    check_permission(by, "delete-c" if room.t == Room.Type.CHANNEL else "delete-p", room)
+    """Deletes `room` with its memberships and messages (channels.delete, dm.delete): delete-c,
+    delete-p or delete-d, by its type."""
+    check_permission(by, DELETE_PERMISSIONS[room.t], room)
     with transaction.atomic(durable=True):
         members = list(Subscription.objects.filter(room=room).values_list("user_id", flat=True))
         room_id = room.pk

@@ -20,7 +20,13 @@ from accounts.authentication import user_of
 from accounts.models import User
 from chat_project.db.timestamps import epoch_ms, now_ms
 from chat_project.http import schema as api
-from chat_project.http.errors import ApiError, MessageNotFound, MessageTooLong, RoomNotFound
+from chat_project.http.errors import (
+    ApiError,
+    InvalidParams,
+    MessageNotFound,
+    MessageTooLong,
+    RoomNotFound,
+)
 from chat_project.http.v1 import (
     Flag,
     JsonList,
@@ -44,6 +50,7 @@ from rooms.access import (
     remember_membership,
     with_membership,
 )
+from rooms.direct import create_direct_room
 from rooms.models import Message, Room
 from rooms.selectors import room_by_name
 from rooms.serializers import message_json
@@ -87,17 +94,25 @@ def find_message(user: User, msg_id: str, *, authors_too: bool = False) -> Messa
 
 def room_for_channel(user: User, channel: str) -> Room:
     """chat.postMessage's room, found as Rocket.Chat's processWebhookMessage finds it: "#name"
-    (or "#id"), a bare room id or name, or "@username" (a direct conversation; none exist yet).
-    A room the caller may not read answers as if missing."""
-    room = None
-    if not channel.startswith("@"):
-        wanted = channel.removeprefix("#")
+    (or "#id"), a bare room id or name, or "@username" (the direct conversation with them,
+    made if needed: rooms.direct's rules). A room the caller may not read answers as if
+    missing."""
+    if channel.startswith("@"):
         try:
-            room = get_room(wanted, viewer=user)  # by id: usually from the access cache
-        except RoomNotFound:
-            room = room_by_name(wanted, with_membership(Room.objects.all(), user))
-            if room is not None:
-                remember_membership(room, user)
+            direct, _ = create_direct_room(creator=user, usernames=[channel[1:]])
+        except InvalidParams as exc:
+            if exc.error_type == "error-invalid-user":
+                raise invalid_channel() from None
+            raise
+        return direct
+    room: Room | None
+    wanted = channel.removeprefix("#")
+    try:
+        room = get_room(wanted, viewer=user)  # by id: usually from the access cache
+    except RoomNotFound:
+        room = room_by_name(wanted, with_membership(Room.objects.all(), user))
+        if room is not None:
+            remember_membership(room, user)
     if room is None or not can_read_room(user, room):
         raise invalid_channel()
     return room

@@ -38,6 +38,7 @@ ROOMS_METHODS = {
     "leaveRoom",
     "createChannel",
     "createPrivateGroup",
+    "createDirectMessage",
     "getRoomRoles",
     "getUsersOfRoom",
     "rooms/get",

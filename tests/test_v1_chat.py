@@ -307,7 +307,7 @@ def test_post_message_over_the_limit_is_rocket_chats_bare_failure(as_user, membe
     )
 
 
-@pytest.mark.parametrize("channel", ["#nowhere", "nowhere", "@sing", "#secret", "secret"])
+@pytest.mark.parametrize("channel", ["#nowhere", "nowhere", "@nobody", "#secret", "secret"])
 def test_post_message_to_a_room_one_cannot_see_is_an_invalid_channel(
     as_user, member, secret, channel
 ):

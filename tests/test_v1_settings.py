@@ -17,10 +17,12 @@ PUBLIC_IDS = [
     "Accounts_AllowUserNameChange",
     "Accounts_RegistrationForm",
     "Accounts_ShowFormLogin",
+    "DirectMesssage_maxUsers",
     "FileUpload_Enabled",
     "Language",
     "Message_AllowDeleting",
     "Message_AllowDeleting_BlockDeleteInMinutes",
+    "Message_AllowDirectMessagesToYourself",
     "Message_AllowEditing",
     "Message_AllowEditing_BlockEditInMinutes",
     "Message_MaxAllowedSize",
@@ -102,7 +104,7 @@ def test_settings_lists_private_ones_only_to_holders_of_view_privileged_setting(
 ):
     everything = site_admin.get("/api/v1/settings").json()
     assert {"_id": "API_Enable_Rate_Limiter", "value": False} in everything["settings"]
-    assert everything["total"] == len(PUBLIC_IDS) + 1
+    assert everything["total"] == len(PUBLIC_IDS) + 2
 
     plain = as_user(UserFactory()).get("/api/v1/settings").json()
     assert [item["_id"] for item in plain["settings"]] == PUBLIC_IDS

@@ -71,3 +71,42 @@ def test_a_bot_session_with_the_rocketchat_api_client(server_url):
     assert bob.logout()["success"] is True
     with pytest.raises(RocketApiException):
         bob.me()
+
+
+def test_direct_messages_subscriptions_settings_and_counters_with_the_client(server_url):
+    admin = RocketChat("admin", ADMIN_PASSWORD, server_url=server_url)
+    RocketChat(server_url=server_url).users_register(
+        email="bob@example.com", name="Bob", password="a long passphrase of his", username="bob"
+    )
+    bob = RocketChat("bob", "a long passphrase of his", server_url=server_url)
+    bob_id = bob.me()["_id"]
+    admin_id = admin.me()["_id"]
+
+    # a conversation of two: both creates find the same room, named by both ids
+    rid = "".join(sorted([admin_id, bob_id]))
+    created = bob.dm_create("admin")["room"]
+    assert (created["rid"], created["t"], created["usernames"]) == (rid, "d", ["admin", "bob"])
+    assert admin.call_api_post("im.create", username="bob")["room"]["rid"] == rid
+    posted = bob.chat_post_message("hello admin", channel="@admin")
+    assert posted["message"]["rid"] == rid
+    history = admin.call_api_get("im.history", roomId=rid)
+    assert [m["msg"] for m in history["messages"]] == ["hello admin"]
+    assert [im["_id"] for im in admin.call_api_get("im.list")["ims"]] == [rid]
+    # (the client pages through dm.* lists itself, with offset and count)
+    assert [m["msg"] for m in bob.dm_history(rid)] == ["hello admin"]
+    assert [im["_id"] for im in bob.dm_list()] == [rid]
+    counters = admin.call_api_get("im.counters", roomId=rid)
+    assert (counters["joined"], counters["unreads"], counters["msgs"]) == (True, 1, 1)
+    assert bob.dm_counters(rid)["unreads"] == 0
+
+    # the subscriptions name it after the other, and reading clears the unread count
+    subs = {s["rid"]: s for s in admin.subscriptions_get()["update"]}
+    assert (subs[rid]["name"], subs[rid]["fname"], subs[rid]["unread"]) == ("bob", "Bob", 1)
+    assert admin.subscriptions_read(rid)["success"] is True
+    assert admin.call_api_get("im.counters", roomId=rid)["unreads"] == 0
+
+    # settings and a channel's counters, as a client's first screen reads them
+    public = {s["_id"] for s in admin.settings_public()}
+    assert {"Site_Name", "Message_MaxAllowedSize", "DirectMesssage_maxUsers"} <= public
+    general = admin.channels_counters(room_name="general")
+    assert general["joined"] is True and general["success"] is True
