@@ -348,12 +348,12 @@ TRUE_OR_FALSE = {"true", "1", "false", "0"}
 
 
 # As Flag reads it: JSON's true or false, or their text in any case, or 1 or 0 (a form's, a query
-# string's, or a client that writes booleans as strings).
+# string's, or a client that writes booleans as strings); blank, as if not given.
 @extend_schema_field(
     {
         "anyOf": [
             {"type": "boolean"},
-            {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)$"},
+            {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0|)$"},
         ]
     }
 )
