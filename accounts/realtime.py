@@ -18,7 +18,13 @@ from django.conf import settings
 
 from accounts import presence
 from accounts.services import log_in, log_out, reset_password, send_password_reset
-from accounts.tokens import issued_token, live_logins, user_of_live_login, verify_login_token
+from accounts.tokens import (
+    issue_login_token,
+    issued_token,
+    live_logins,
+    user_of_live_login,
+    verify_login_token,
+)
 from chat_project.http.errors import InvalidParams, LoginFailed, ResetTokenExpired
 from chat_project.realtime import errors, methods, streams, sync
 from chat_project.realtime.ejson import date
@@ -127,11 +133,12 @@ def reset_password_method(call: Call, params: list[Any]) -> dict[str, Any]:
     ({id, token, tokenExpires, type}); every other login of the user ends."""
     token, password = param(call, params, 0, str), param(call, params, 1, str)
     try:
-        user, secret = reset_password(token=token, password=password)
+        user = reset_password(token=token, password=password)
     except ResetTokenExpired:
         raise MeteorError(403, "Token expired") from None
     except InvalidParams as exc:
         raise MeteorError(exc.error_type, exc.message) from None
+    secret = issue_login_token(user=user)
     login_token = issued_token(secret)
     call.login = {
         "user_id": user.pk,

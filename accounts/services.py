@@ -837,12 +837,9 @@ def spend_forgot_password_budget(caller: str) -> None:
         raise limited
 
 
-def reset_password(*, token: str, password: str) -> tuple[User, str]:
-    """Meteor's resetPassword(token, newPassword): the link's token sets a new password (the
-    password policy's rules) and logs in: (user, new login token secret). The new password
-    ends every other login of the user (accounts.tokens.end_logins_after_save) and spends the
-    token. Raises ResetTokenExpired (unknown, used, expired or its user inactive) or
-    InvalidParams (the policy)."""
+def reset_link_user(token: str) -> User:
+    """The active user a password reset link's token is for, while it works. Raises
+    ResetTokenExpired (unknown, used, expired, or its user inactive)."""
     match = RESET_LINK_TOKEN.match(token)
     user = User.objects.filter(pk=match.group(1), is_active=True).first() if match else None
     if (
@@ -851,14 +848,22 @@ def reset_password(*, token: str, password: str) -> tuple[User, str]:
         or not default_token_generator.check_token(user, match.group(2))
     ):
         raise ResetTokenExpired()
+    return user
+
+
+def reset_password(*, token: str, password: str) -> User:
+    """Meteor's resetPassword(token, newPassword), and the link's page: the link's token sets a
+    new password (the password policy's rules). The new password ends every login of the user
+    (accounts.tokens.end_logins_after_save) and spends the token. Raises ResetTokenExpired
+    (unknown, used, expired or its user inactive) or InvalidParams (the policy)."""
+    user = reset_link_user(token)
     check_password(password, user)
     with transaction.atomic(durable=True):
         # Locked, and the token checked again: of two resets racing with one token, one wins.
         user = User.objects.select_for_update().get(pk=user.pk)
-        if not default_token_generator.check_token(user, match.group(2)):
+        if not default_token_generator.check_token(user, token.partition(".")[2]):
             raise ResetTokenExpired()
         user.set_password(password)
         user.last_login = timezone.now()
         user.save(update_fields=["password", "last_login", "updated_at"])
-        secret = issue_login_token(user=user)
-    return user, secret
+    return user

@@ -12,6 +12,8 @@ urlpatterns = [
     # For people: what this server is, its health and where to go next (not part of the API).
     path("", home, name="home"),
     path("admin/", admin.site.urls),
+    # The page a password reset mail links to (a form, for people).
+    path("", include("accounts.page_urls")),
     # The OpenAPI schema (JSON; YAML with ?format=yaml) and its Swagger UI: public, no login.
     path(
         "api/schema/",

@@ -45,9 +45,14 @@ from rooms.selectors import (
     room_members,
     with_direct_members,
 )
-from rooms.serializers import direct_room_json, member_json, message_json, subscription_state
+from rooms.serializers import (
+    direct_room_json,
+    member_json,
+    message_json,
+    room_counters,
+    subscription_state,
+)
 from rooms.services import delete_room, hide_room, open_room
-from rooms.v1_subscriptions import room_counters
 from rooms.v1_views import HistoryView
 
 NOT_A_DM = 'The required "roomId" param provided does not match any direct message'
@@ -300,7 +305,7 @@ class DirectMembersView(V1View):
 )
 class DirectCountersView(V1View):
     """GET dm.counters?roomId=: the caller's unread count and mentions, and the room's counts
-    (rooms.v1_subscriptions.room_counters, as channels.counters); another member's (`userId`)
+    (rooms.serializers.room_counters, as channels.counters); another member's (`userId`)
     needs view-room-administration."""
 
     class Input(V1Input):

@@ -33,9 +33,9 @@ from chat_project.http.v1 import (
     v1_failure,
 )
 from rooms.access import access_message, get_visible_room
-from rooms.models import Room, Subscription
+from rooms.models import Room
 from rooms.selectors import subscription_of
-from rooms.serializers import room_v1_json, subscription_json, subscription_state
+from rooms.serializers import room_v1_json, subscription_json
 from rooms.services import (
     leave_room,
     mark_read,
@@ -195,34 +195,6 @@ class SubscriptionsUnreadView(V1View):
 
 
 # --- counters -------------------------------------------------------------------------------------
-
-
-def room_counters(
-    room: Room, subscription: Subscription | None, *, visible: bool
-) -> dict[str, Any]:
-    """channels.counters', groups.counters' and dm.counters' answer, as Rocket.Chat's: a
-    subscription counts only while open (its `joined` too); `visible` (a member, or a holder
-    of view-room-administration) shows the room's own counts. `room` with `users_count`;
-    `subscription` fetched with its room. No query: the counts are counters."""
-    joined = False
-    unreads = unreads_from = user_mentions = None
-    if subscription is not None:
-        state = subscription_state(subscription)
-        if state["open"]:
-            joined = True
-            unreads = state["unread"]
-            unreads_from = iso_ms(subscription.ls or subscription.ts)
-            user_mentions = subscription.user_mentions
-    shown = visible or joined
-    return {
-        "joined": joined,
-        "members": getattr(room, "users_count", 0) if shown else None,
-        "unreads": unreads,
-        "unreadsFrom": unreads_from,
-        "msgs": room.msgs if shown else None,
-        "latest": iso_ms(room.lm or room.updated_at) if shown else None,
-        "userMentions": user_mentions,
-    }
 
 
 # --- rooms.* --------------------------------------------------------------------------------------

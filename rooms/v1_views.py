@@ -55,6 +55,7 @@ from rooms.selectors import (
 from rooms.serializers import (
     member_json,
     message_json,
+    room_counters,
     room_role_json,
     room_v1_json,
     subscription_state,
@@ -74,7 +75,6 @@ from rooms.services import (
     unarchive_room,
     update_room,
 )
-from rooms.v1_subscriptions import room_counters
 
 
 @dataclass(frozen=True)
@@ -346,7 +346,7 @@ class RolesView(RoomView):
 )
 class CountersView(RoomView):
     """channels.counters: the caller's unread count and mentions in the room, and the room's
-    own counts (rooms.v1_subscriptions.room_counters); another user's (`userId`) needs
+    own counts (rooms.serializers.room_counters); another user's (`userId`) needs
     view-room-administration."""
 
     class Input(RoomInput):

@@ -81,6 +81,10 @@ def test_credentials_in_query_strings_are_redacted_in_the_access_log(tmp_path):
         ("/x?roomId=GENERAL&count=5", "/x?roomId=GENERAL&count=5"),
         ("/x?token", "/x?token"),  # no value, nothing to hide
         ("/no/query", "/no/query"),
+        (
+            '"GET /reset-password/aB3.c4d-5e6f HTTP/1.1" 200',
+            '"GET /reset-password/[redacted] HTTP/1.1" 200',
+        ),
     ],
 )
 def test_which_parameters_are_redacted(line, logged):

@@ -13,6 +13,7 @@ from django.core import mail
 
 from accounts.models import LoginToken, User
 from accounts.tokens import issue_login_token
+from tests.conftest import PASSWORD
 from tests.realtime import DDPClient, SocketClosed, run
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -152,3 +153,76 @@ def test_forgot_password_is_rate_limited_per_email_whether_it_exists_or_not(
             answers.append(forgot(api, email).status_code)
         assert answers == [200, 200, 429], email
     assert len(mail.outbox) == 2
+
+
+# --- the link's page, as a person follows it in a browser ----------------------------------------
+
+
+def follow_the_link(client, token):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(f"/reset-password/{token}")
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    return browser, page, csrf.group(1) if csrf else None
+
+
+def test_the_mailed_link_opens_a_page_that_sets_the_password_and_ends_every_login(api, user):
+    issue_login_token(user=user)  # a phone's login
+    forgot(api, user.email)
+    token = mailed_token()
+
+    browser, page, csrf = follow_the_link(api, token)
+    done = browser.post(
+        f"/reset-password/{token}",
+        {"csrfmiddlewaretoken": csrf, "password": NEW_PASSWORD, "password_again": NEW_PASSWORD},
+    )
+    again = browser.get(f"/reset-password/{token}")
+
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    assert "A new password for <strong>sing</strong>" in page.content.decode()
+    assert done.status_code == 200
+    assert 'id="done"' in done.content.decode()
+    assert User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
+    assert not LoginToken.objects.filter(user=user).exists()  # the phone's login ended
+    assert again.status_code == 400  # spent
+    assert "expired or was used already" in again.content.decode()
+
+
+def test_the_page_keeps_the_password_policy_and_the_token_for_another_try(api, user):
+    forgot(api, user.email)
+    token = mailed_token()
+    browser, _, csrf = follow_the_link(api, token)
+
+    differ = browser.post(
+        f"/reset-password/{token}",
+        {"csrfmiddlewaretoken": csrf, "password": NEW_PASSWORD, "password_again": "other"},
+    )
+    weak = browser.post(
+        f"/reset-password/{token}",
+        {"csrfmiddlewaretoken": csrf, "password": "sing-1234567", "password_again": "sing-1234567"},
+    )
+    still = browser.get(f"/reset-password/{token}")
+
+    assert differ.status_code == weak.status_code == 400
+    assert "The two passwords differ." in differ.content.decode()
+    assert "The password cannot contain the username." in weak.content.decode()
+    assert still.status_code == 200 and 'name="password"' in still.content.decode()
+    assert User.objects.get(pk=user.pk).check_password(PASSWORD)
+
+
+def test_the_page_refuses_a_made_up_token_and_a_post_without_its_csrf_token(api, user):
+    from django.test import Client
+
+    made_up = Client().get("/reset-password/abc.def-123")
+    forgot(api, user.email)
+    token = mailed_token()
+    forged = Client(enforce_csrf_checks=True).post(
+        f"/reset-password/{token}", {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+    )
+
+    assert made_up.status_code == 400
+    assert "expired or was used already" in made_up.content.decode()
+    assert forged.status_code == 403
+    assert User.objects.get(pk=user.pk).check_password(PASSWORD)

@@ -4,7 +4,9 @@ The API takes tokens and passwords only in headers and bodies, never in a query 
 client may still put one there (`?authToken=…`, Rocket.Chat's `?rc_token=…` for files, a
 password in a GET login): the servers' request lines (uvicorn's access log and websocket lines,
 Django's development server) would then keep it in plain text, for anyone who reads the logs.
-`RedactCredentials` replaces the value of every query parameter whose name says it carries one.
+`RedactCredentials` replaces the value of every query parameter whose name says it carries one,
+and the token of a password reset link's path (`/reset-password/<token>`, Rocket.Chat's shape):
+whoever read it in the log within the hour could set the user's password.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ REDACTED = "[redacted]"
 REQUEST_LOGGERS = ("uvicorn.access", "uvicorn.error", "gunicorn.access", "django.server")
 
 _QUERY = re.compile(r"\?(\S*)")
+_RESET_PATH = re.compile(r"(/reset-password/)[^\s?\"]+")
 
 
 def carries_credential(name: str) -> bool:
@@ -39,7 +42,10 @@ def redact_query(query: str) -> str:
 
 
 def redact(text: str) -> str:
-    """Every query string in `text` (a request line, a URL) with credentials redacted."""
+    """Every query string in `text` (a request line, a URL) with credentials redacted, and a
+    password reset link's token."""
+    if "/reset-password/" in text:
+        text = _RESET_PATH.sub(lambda match: match.group(1) + REDACTED, text)
     if "?" not in text:
         return text
     return _QUERY.sub(lambda match: "?" + redact_query(match.group(1)), text)
