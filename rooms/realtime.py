@@ -205,7 +205,7 @@ def create_private_group(call: Call, params: list[Any]) -> dict[str, str]:
 def create_direct_message(call: Call, params: list[Any]) -> dict[str, Any]:
     """createDirectMessage(...usernames): dm.create's service and rules; Rocket.Chat's
     {t: "d", rid, usernames} (the members by display name)."""
-    if not params or not all(isinstance(name, str) for name in params):
+    if not params or not all(isinstance(name, str) and "\x00" not in name for name in params):
         raise errors.invalid_params(call.name, "usernames must be strings")
     room, members = create_direct_room(creator=call.user, usernames=list(params))
     return {"t": room.t, "rid": room.pk, "usernames": [member.username for member in members]}

@@ -16,13 +16,17 @@ if TYPE_CHECKING:
 
 
 def param(call: Call, params: list[Any], index: int, kind: type, *, optional: bool = False) -> Any:
-    """params[index] when it is a `kind` (Meteor's check()), else error-invalid-params."""
+    """params[index] when it is a `kind` (Meteor's check()), else error-invalid-params. A
+    string holding NUL is refused alike: no name, id or text a method takes may hold one (and
+    PostgreSQL stores none)."""
     if index >= len(params) or params[index] is None:
         if optional:
             return None
         raise errors.invalid_params(call.name)
     value = params[index]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise errors.invalid_params(call.name)
+    if kind is str and "\x00" in value:
         raise errors.invalid_params(call.name)
     return value
 
@@ -67,7 +71,7 @@ def count_param(call: Call, value: Any, *, default: int) -> int:
 def usernames_param(call: Call, params: list[Any], index: int) -> list[str]:
     """createChannel's `members`: a list of usernames (absent or null: none)."""
     members = param(call, params, index, list, optional=True) or []
-    if not all(isinstance(member, str) for member in members):
+    if not all(isinstance(member, str) and "\x00" not in member for member in members):
         raise errors.invalid_params(call.name)
     return members
 
