@@ -107,27 +107,8 @@ def ims_page(rooms: Any, page: Any) -> Response:
 
 # --- the schema of the answers ------------------------------------------------------------------
 
-DIRECT_ROOM = api.shape(
-    "DirectRoom",
-    {
-        "_id": api.text(),
-        "t": api.text(),
-        "usernames": serializers.ListField(child=api.text()),
-        "uids": serializers.ListField(child=api.text()),
-        "usersCount": serializers.IntegerField(),
-        "msgs": serializers.IntegerField(),
-        "ts": api.text(),
-        "ro": api.flag(),
-        "default": api.flag(),
-        "sysMes": api.flag(),
-        "_updatedAt": api.text(),
-        "lm": api.text(required=False),
-        "topic": api.text(required=False),
-    },
-)
-IMS_PAGE = api.v1_page(
-    "DirectRoomPage", "ims", api.shape("DirectRooms", DIRECT_ROOM.fields, many=True)
-)
+DIRECT_ROOM = api.DirectRoom()
+IMS_PAGE = api.v1_page("DirectRoomPage", "ims", api.DirectRoom(many=True))
 
 
 class DirectRoomPageInput(PageInput):

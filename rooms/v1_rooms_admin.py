@@ -63,7 +63,7 @@ def visible_room(view: V1View, *, to_read: bool = True) -> Room:
     return room
 
 
-@extend_schema(responses=api.v1_success("RoomInfo", {"room": api.Room()}))
+@extend_schema(responses=api.v1_success("RoomInfo", {"room": api.any_room()}))
 class InfoView(V1View):
     """rooms.info: any room the caller may read, by roomId or roomName."""
 
@@ -88,7 +88,7 @@ class AdminRoomsInput(PageInput):
 
 
 @extend_schema(
-    responses=api.v1_page("AdminRoomPage", "rooms", api.Room(many=True)),
+    responses=api.v1_page("AdminRoomPage", "rooms", api.any_room(many=True)),
 )
 class AdminRoomsView(V1View):
     """rooms.adminRooms (view-room-administration): every room, filtered by name and type."""

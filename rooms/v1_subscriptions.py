@@ -201,7 +201,7 @@ class SubscriptionsUnreadView(V1View):
 
 
 @extend_schema(
-    responses=api.v1_success("RoomChanges", {"update": api.Room(many=True), "remove": REMOVED})
+    responses=api.v1_success("RoomChanges", {"update": api.any_room(many=True), "remove": REMOVED})
 )
 class RoomsGetView(V1View):
     """GET rooms.get: the rooms the caller is in as `update`; with `updatedSince`, those changed

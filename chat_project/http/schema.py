@@ -18,7 +18,12 @@ from typing import Any
 
 from django.urls import Resolver404, resolve
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 # --- shapes the views share ----------------------------------------------------------------------
@@ -142,11 +147,44 @@ class Room01(RoomBase):
 class Room(RoomBase):
     """A channel or private group as v1 shows it."""
 
+    t = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["c", "p"], help_text='"c" a public channel, "p" a private group.'
+    )
     fname = serializers.CharField()
     usersCount = serializers.IntegerField()
     sysMes = serializers.BooleanField()
     description = serializers.CharField(allow_blank=True)
     announcement = serializers.CharField(allow_blank=True)
+
+
+class DirectRoom(serializers.Serializer):
+    """A direct message's room (t "d"), as Rocket.Chat's IRoom of that type: no name (each
+    member's subscription names it); its members where the answer lists them."""
+
+    _id = serializers.CharField()
+    t = serializers.ChoiceField(choices=["d"], help_text='"d" a direct message.')
+    usernames = serializers.ListField(child=serializers.CharField(), required=False)
+    uids = serializers.ListField(child=serializers.CharField(), required=False)
+    usersCount = serializers.IntegerField()
+    msgs = serializers.IntegerField()
+    ts = serializers.CharField()
+    ro = serializers.BooleanField()
+    default = serializers.BooleanField()
+    sysMes = serializers.BooleanField()
+    _updatedAt = serializers.CharField()
+    lm = serializers.CharField(required=False)
+    topic = serializers.CharField(required=False)
+
+
+def any_room(*, many: bool = False) -> Any:
+    """A channel, a private group or a direct message's room: the lists of rooms of every
+    type (rooms.get, rooms.adminRooms) and rooms.info."""
+    return PolymorphicProxySerializer(
+        component_name="AnyRoom",
+        serializers=[Room, DirectRoom],
+        resource_type_field_name=None,
+        many=many,
+    )
 
 
 class Role(serializers.Serializer):

@@ -26,7 +26,7 @@ def param(call: Call, params: list[Any], index: int, kind: type, *, optional: bo
     value = params[index]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise errors.invalid_params(call.name)
-    if kind is str and "\x00" in value:
+    if isinstance(value, str) and "\x00" in value:
         raise errors.invalid_params(call.name)
     return value
 
