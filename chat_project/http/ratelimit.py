@@ -74,6 +74,8 @@ def caller_of(request: HttpRequest) -> Any:
 
 
 def trusted_proxy(address: str) -> bool:
+    if not settings.TRUSTED_PROXY_NETWORKS:
+        return False  # the default: no address to parse
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -102,12 +104,13 @@ def forwarded_client(address: str, forwarded_for: str) -> str:
     return address
 
 
-def caller_key(user: Any, address: str) -> str | None:
-    """Whose budgets a caller spends: the signed-in user's, else the address's; None for a user
-    who is not counted (api-bypass-rate-limit)."""
+def caller_key(user: Any, address: str | Callable[[], str]) -> str | None:
+    """Whose budgets a caller spends: the signed-in user's, else the address's (given, or the
+    function that finds it: asked only for a caller who is not signed in); None for a user who
+    is not counted (api-bypass-rate-limit)."""
     if user is not None:
         return None if _exempt(user) else f"user:{user.pk}"
-    return f"ip:{address}"
+    return f"ip:{address if isinstance(address, str) else address()}"
 
 
 def route_budget(route: str | None) -> tuple[str, Budget]:
@@ -154,7 +157,7 @@ class ApiRateLimitMiddleware:
             or METHOD_CALL_PATH.match(request.path_info)
         ):
             return self.get_response(request)
-        key = caller_key(caller_of(request), client_address(request))
+        key = caller_key(caller_of(request), lambda: client_address(request))
         if key is None:
             return self.get_response(request)
         budget, allowed = route_budget(self.route_of(request))
