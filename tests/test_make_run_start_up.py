@@ -189,12 +189,16 @@ def test_a_database_that_does_not_exist_is_told_how_to_create_it(tmp_path):
 
 
 def test_make_run_with_a_database_that_does_not_answer_stops_in_two_lines(tmp_path):
-    port = free_port()
-    env = clean_environment(
-        tmp_path, PORT=str(free_port()), DATABASE_URL=f"postgres://chat@127.0.0.1:{port}/chat"
-    )
+    # A port held bound but not listening: it refuses connections, and no other process (a
+    # server another test or suite starts meanwhile) can take it and answer.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        env = clean_environment(
+            tmp_path, PORT=str(free_port()), DATABASE_URL=f"postgres://chat@127.0.0.1:{port}/chat"
+        )
 
-    result = run(["make", "--no-print-directory", "run"], env)
+        result = run(["make", "--no-print-directory", "run"], env)
 
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
