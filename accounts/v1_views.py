@@ -56,7 +56,6 @@ from accounts.services import (
 from accounts.views import LOGGED_OUT, LOGIN_DATA, LoginInput
 from chat_project.db.timestamps import iso_ms
 from chat_project.http import schema as api
-from chat_project.http.errors import missing_permission_words
 from chat_project.http.fields import StrictCharField, json_from_form
 from chat_project.http.ratelimit import client_address
 from chat_project.http.v1 import (
@@ -70,12 +69,11 @@ from chat_project.http.v1 import (
     V1Input,
     V1View,
     ajv_error,
-    forbidden,
     ok,
     v1_error,
     v1_failure,
 )
-from permissions.checks import has_permission, requires
+from permissions.checks import check_permission, has_permission, requires
 
 
 class V1LoginInput(LoginInput):
@@ -576,10 +574,9 @@ class UsersSetStatusView(V1View):
             raise ajv_error("must have required property 'status'", "status")
         if is_caller(given, viewer):
             user = viewer
-        elif has_permission(viewer, "edit-other-user-info"):
-            user = user_from_params(given)
         else:
-            raise forbidden(detailed_error=missing_permission_words(["edit-other-user-info"]))
+            check_permission(viewer, "edit-other-user-info")
+            user = user_from_params(given)
         presence.set_status(user_id=user.pk, status=status or None, text=message)
         return ok()
 

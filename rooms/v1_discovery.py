@@ -19,18 +19,16 @@ from accounts.authentication import user_of
 from accounts.models import User
 from chat_project.db.timestamps import iso_ms
 from chat_project.http import schema as api
-from chat_project.http.errors import missing_permission_words
 from chat_project.http.v1 import (
     PageInput,
     Text,
     V1Input,
     V1View,
-    forbidden,
     ok,
     parse_input,
     v1_error,
 )
-from permissions.checks import has_permission, requires
+from permissions.checks import check_permission, has_permission, requires
 from rooms.discovery import (
     directory_rooms,
     directory_users,
@@ -40,12 +38,6 @@ from rooms.discovery import (
     statistics_figures,
 )
 from rooms.models import Room
-
-
-def require(user: User, permission: str) -> None:
-    if not has_permission(user, permission):
-        raise forbidden(detailed_error=missing_permission_words([permission]))
-
 
 # --- spotlight -----------------------------------------------------------------------------------
 
@@ -160,13 +152,13 @@ class DirectoryView(V1View):
         given, viewer = self.parse(), user_of(request)
         kind, text = (given["type"] or "channels").lower(), given["text"] or ""
         if kind == "users":
-            require(viewer, "view-d-room")
+            check_permission(viewer, "view-d-room")
             page = parse_input(DirectoryUsersPage, self.params())["page"]
             users = directory_users(text)
             full = has_permission(viewer, "view-full-other-user-info")
             return self.page(users, page, lambda user: directory_user_json(user, full=full))
         if kind == "channels":
-            require(viewer, "view-c-room")
+            check_permission(viewer, "view-c-room")
             page = parse_input(DirectoryChannelsPage, self.params())["page"]
             return self.page(directory_rooms(viewer, text), page, directory_room_json)
         raise v1_error('The "type" parameter must be users or channels', "error-invalid-params")

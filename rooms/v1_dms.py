@@ -17,10 +17,9 @@ from rest_framework.response import Response
 
 from accounts.authentication import user_of
 from accounts.models import User
-from accounts.selectors import user_from_params
 from accounts.site_settings import direct_message_history_endpoint
 from chat_project.http import schema as api
-from chat_project.http.errors import RoomNotFound, missing_permission_words
+from chat_project.http.errors import RoomNotFound
 from chat_project.http.v1 import (
     Flag,
     PageInput,
@@ -33,7 +32,7 @@ from chat_project.http.v1 import (
     v1_error,
     v1_failure,
 )
-from permissions.checks import has_permission
+from permissions.checks import check_permission
 from rooms.access import get_visible_room
 from rooms.direct import create_direct_room, members_key, set_direct_topic
 from rooms.models import Room, Subscription
@@ -53,7 +52,7 @@ from rooms.serializers import (
     subscription_state,
 )
 from rooms.services import delete_room, hide_room, open_room
-from rooms.v1_views import HistoryView
+from rooms.v1_views import COUNTERS, HistoryView, counters_subject
 
 NOT_A_DM = 'The required "roomId" param provided does not match any direct message'
 ROOM_ID_REQUIRED = 'Query param "roomId" is required'
@@ -182,8 +181,7 @@ class ListEveryoneView(V1View):
     Input = DirectRoomPageInput
 
     def get(self, request: Request) -> Response:
-        if not has_permission(user_of(request), "view-room-administration"):
-            raise forbidden(detailed_error=missing_permission_words(["view-room-administration"]))
+        check_permission(user_of(request), "view-room-administration")
         return ims_page(all_direct_rooms(), self.parse()["page"])
 
 
@@ -270,20 +268,7 @@ class DirectMembersView(V1View):
         return paginated("members", room_members(room), given["page"], member_json)
 
 
-@extend_schema(
-    responses=api.v1_success(
-        "DirectCounters",
-        {
-            "joined": api.flag(),
-            "members": serializers.IntegerField(allow_null=True),
-            "unreads": serializers.IntegerField(allow_null=True),
-            "unreadsFrom": serializers.CharField(allow_null=True),
-            "msgs": serializers.IntegerField(allow_null=True),
-            "latest": serializers.CharField(allow_null=True),
-            "userMentions": serializers.IntegerField(allow_null=True),
-        },
-    )
-)
+@extend_schema(responses=COUNTERS)
 class DirectCountersView(V1View):
     """GET dm.counters?roomId=: the caller's unread count and mentions, and the room's counts
     (rooms.serializers.room_counters, as channels.counters); another member's (`userId`)
@@ -297,14 +282,8 @@ class DirectCountersView(V1View):
             ref_name = "DirectCounters"
 
     def get(self, request: Request) -> Response:
-        caller, given = user_of(request), self.parse()
-        subject = caller
-        if given["userId"]:
-            if not has_permission(caller, "view-room-administration"):
-                raise forbidden(
-                    detailed_error=missing_permission_words(["view-room-administration"])
-                )
-            subject = user_from_params(given)
+        given = self.parse()
+        subject = counters_subject(user_of(request), given)
         room = member_room(subject, given["roomId"])
         subscription = own_subscription(subject, room)
         return ok(room_counters(room, subscription, visible=subscription is not None))
@@ -409,8 +388,7 @@ class MessagesOthersView(V1View):
     Input = OthersInput
 
     def get(self, request: Request) -> Response:
-        if not has_permission(user_of(request), "view-room-administration"):
-            raise forbidden(detailed_error=missing_permission_words(["view-room-administration"]))
+        check_permission(user_of(request), "view-room-administration")
         if not direct_message_history_endpoint():
             raise v1_error(
                 "This endpoint is disabled",

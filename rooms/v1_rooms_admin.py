@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from accounts.authentication import user_of
 from chat_project.http import schema as api
-from chat_project.http.errors import RoomNotFound, missing_permission_words
+from chat_project.http.errors import RoomNotFound
 from chat_project.http.fields import json_from_form
 from chat_project.http.v1 import (
     Flag,
@@ -25,13 +25,12 @@ from chat_project.http.v1 import (
     Time,
     V1Input,
     V1View,
-    forbidden,
     ok,
     paginated,
     v1_error,
     v1_failure,
 )
-from permissions.checks import has_permission
+from permissions.checks import check_permission
 from rooms.access import can_read_room, get_visible_room
 from rooms.models import Room
 from rooms.selectors import admin_rooms, rooms_named_like
@@ -96,8 +95,7 @@ class AdminRoomsView(V1View):
     Input = AdminRoomsInput
 
     def get(self, request: Request) -> Response:
-        if not has_permission(user_of(request), "view-room-administration"):
-            raise forbidden(detailed_error=missing_permission_words(["view-room-administration"]))
+        check_permission(user_of(request), "view-room-administration")
         given = self.parse()
         rooms = admin_rooms(text=given["filter"] or "", types=given["types"] or [])
         return paginated("rooms", rooms, given["page"], room_v1_json)

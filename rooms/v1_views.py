@@ -19,10 +19,11 @@ from rest_framework.response import Response
 
 from accounts import presence
 from accounts.authentication import user_of
+from accounts.models import User
 from accounts.selectors import user_from_params
 from accounts.serializers import user_brief
 from chat_project.http import schema as api
-from chat_project.http.errors import ApiError, RoomNotFound, missing_permission_words
+from chat_project.http.errors import ApiError, MissingPermission, RoomNotFound
 from chat_project.http.fields import json_from_form
 from chat_project.http.v1 import (
     MAX_OFFSET,
@@ -40,7 +41,7 @@ from chat_project.http.v1 import (
     v1_error,
     v1_failure,
 )
-from permissions.checks import has_permission
+from permissions.checks import check_permission, has_permission
 from rooms.access import can_read_room, get_visible_room, unreadable_why
 from rooms.models import Room, Subscription
 from rooms.selectors import (
@@ -195,11 +196,7 @@ class ListView(RoomView):
         rooms: QuerySet[Room] = Room.objects.filter(t=self.kind.t)
         if self.kind is CHANNELS and not has_permission(user, "view-c-room"):
             if not has_permission(user, "view-joined-room"):
-                raise forbidden(
-                    detailed_error=missing_permission_words(
-                        ["view-c-room", "view-joined-room"], any_of=True
-                    )
-                )
+                raise MissingPermission("view-c-room", "view-joined-room", any_of=True)
             rooms = rooms.filter(subscriptions__user=user)
         elif self.kind is GROUPS:
             rooms = rooms.filter(subscriptions__user=user)
@@ -330,20 +327,30 @@ class RolesView(RoomView):
         return ok({"roles": [room_role_json(sub) for sub in room_role_holders(room)]})
 
 
-@extend_schema(
-    responses=api.v1_success(
-        "Counters",
-        {
-            "joined": api.flag(),
-            "members": serializers.IntegerField(allow_null=True),
-            "unreads": serializers.IntegerField(allow_null=True),
-            "unreadsFrom": serializers.CharField(allow_null=True),
-            "msgs": serializers.IntegerField(allow_null=True),
-            "latest": serializers.CharField(allow_null=True),
-            "userMentions": serializers.IntegerField(allow_null=True),
-        },
-    ),
+COUNTERS = api.v1_success(
+    "Counters",
+    {
+        "joined": api.flag(),
+        "members": serializers.IntegerField(allow_null=True),
+        "unreads": serializers.IntegerField(allow_null=True),
+        "unreadsFrom": serializers.CharField(allow_null=True),
+        "msgs": serializers.IntegerField(allow_null=True),
+        "latest": serializers.CharField(allow_null=True),
+        "userMentions": serializers.IntegerField(allow_null=True),
+    },
 )
+
+
+def counters_subject(caller: User, given: dict[str, Any]) -> User:
+    """Whose counts channels.counters, groups.counters and dm.counters give: the caller's, or
+    with `userId` another user's, for holders of view-room-administration."""
+    if not given["userId"]:
+        return caller
+    check_permission(caller, "view-room-administration")
+    return user_from_params(given)
+
+
+@extend_schema(responses=COUNTERS)
 class CountersView(RoomView):
     """channels.counters: the caller's unread count and mentions in the room, and the room's
     own counts (rooms.serializers.room_counters); another user's (`userId`) needs
@@ -354,13 +361,7 @@ class CountersView(RoomView):
 
     def get(self, request: Request) -> Response:
         caller, given = user_of(request), self.parse()
-        subject = caller
-        if given["userId"]:
-            if not has_permission(caller, "view-room-administration"):
-                raise forbidden(
-                    detailed_error=missing_permission_words(["view-room-administration"])
-                )
-            subject = user_from_params(given)
+        subject = counters_subject(caller, given)
         room = self.find_room()
         subscription = (
             Subscription.objects.select_related("room").filter(room=room, user=subject).first()
@@ -692,8 +693,7 @@ class ListAllView(RoomView):
     Input = RoomPageInput
 
     def get(self, request: Request) -> Response:
-        if not has_permission(user_of(request), "view-room-administration"):
-            raise forbidden(detailed_error=missing_permission_words(["view-room-administration"]))
+        check_permission(user_of(request), "view-room-administration")
         rooms = with_member_counts(Room.objects.filter(t=self.kind.t))
         return paginated(self.kind.many, rooms, self.parse()["page"], room_v1_json)
 
