@@ -38,7 +38,6 @@ from rooms.direct import create_direct_room, members_key, set_direct_topic
 from rooms.models import Room, Subscription
 from rooms.selectors import (
     all_direct_rooms,
-    channel_history,
     direct_rooms_of,
     messages_to_show,
     room_members,
@@ -52,7 +51,7 @@ from rooms.serializers import (
     subscription_state,
 )
 from rooms.services import delete_room, hide_room, open_room
-from rooms.v1_views import COUNTERS, HistoryView, counters_subject
+from rooms.v1_views import COUNTERS, HistoryView, counters_subject, history_answer
 
 NOT_A_DM = 'The required "roomId" param provided does not match any direct message'
 ROOM_ID_REQUIRED = 'Query param "roomId" is required'
@@ -207,16 +206,7 @@ class DirectHistoryView(V1View):
         given, user = self.parse(), user_of(request)
         if not given["roomId"]:
             raise v1_error(ROOM_ID_REQUIRED, "error-room-param-not-provided")
-        room = direct_room(user, room_id=given["roomId"])
-        messages = channel_history(
-            room,
-            latest=given["latest"],
-            oldest=given["oldest"],
-            inclusive=bool(given["inclusive"]),
-            offset=given.get("offset", 0),
-            count=min(given.get("count") or 20, 100),
-        )
-        return ok({"messages": [message_json(m) for m in messages]})
+        return history_answer(direct_room(user, room_id=given["roomId"]), given)
 
 
 class DirectPageInput(DirectLookup, PageInput):

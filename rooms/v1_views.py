@@ -243,15 +243,21 @@ class HistoryView(RoomView):
         room = self.find_room(checked_archived=False, counted=False)
         if not can_read_room(user_of(request), room):
             raise forbidden(detailed_error=unreadable_why(room))
-        messages = channel_history(
-            room,
-            latest=given["latest"],
-            oldest=given["oldest"],
-            inclusive=bool(given["inclusive"]),
-            offset=given.get("offset", 0),
-            count=min(given.get("count") or 20, 100),
-        )
-        return ok({"messages": [message_json(m) for m in messages]})
+        return history_answer(room, given)
+
+
+def history_answer(room: Room, given: dict[str, Any]) -> Response:
+    """channels.history's answer, and groups' and dm's: {messages}, newest first, between
+    `latest` and `oldest`, at most 100 (20 unless `count` says)."""
+    messages = channel_history(
+        room,
+        latest=given["latest"],
+        oldest=given["oldest"],
+        inclusive=bool(given["inclusive"]),
+        offset=given.get("offset", 0),
+        count=min(given.get("count") or 20, 100),
+    )
+    return ok({"messages": [message_json(m) for m in messages]})
 
 
 @extend_schema(responses=api.v1_page("MessagePage", "messages", api.Message(many=True)))

@@ -198,17 +198,26 @@ async def call(conn: Connection, name: str, params: list[Any]) -> Any:
 
 
 def result_frame(method_id: str, name: str, run: Callable[[], Any]) -> dict[str, Any]:
-    """DDP's `result` frame for a call `run` makes: its result (none for None) or its Meteor
-    error; any other exception is logged and answered as Meteor's internal server error.
-    REST's method.call answers this frame; the socket builds the same (protocol.method)."""
-    answer: dict[str, Any] = {"msg": "result", "id": method_id}
+    """DDP's `result` frame for a call `run` makes (REST's method.call answers it; the socket
+    builds the same from its awaited call: protocol.method)."""
     try:
-        result = run()
-        if result is not None:
-            answer["result"] = result
-    except errors.MeteorError as exc:
-        answer["error"] = exc.body()
-    except Exception:
-        logger.exception("realtime: method %s failed", name)
-        answer["error"] = errors.INTERNAL.body()
+        return answer_frame(method_id, run())
+    except Exception as exc:
+        return error_frame(method_id, name, exc)
+
+
+def answer_frame(method_id: str, result: Any) -> dict[str, Any]:
+    """A call's `result` frame: its result, none for None."""
+    answer: dict[str, Any] = {"msg": "result", "id": method_id}
+    if result is not None:
+        answer["result"] = result
     return answer
+
+
+def error_frame(method_id: str, name: str, exc: Exception) -> dict[str, Any]:
+    """A failed call's `result` frame: its Meteor error; any other exception is logged (call it
+    where it is being handled) and answered as Meteor's internal server error."""
+    if isinstance(exc, errors.MeteorError):
+        return {"msg": "result", "id": method_id, "error": exc.body()}
+    logger.exception("realtime: method %s failed", name)
+    return {"msg": "result", "id": method_id, "error": errors.INTERNAL.body()}

@@ -73,7 +73,7 @@ async def connect(conn: Connection, message: dict[str, Any]) -> None:
 
 
 async def method(conn: Connection, message: dict[str, Any]) -> None:
-    from chat_project.realtime.methods import call
+    from chat_project.realtime.methods import answer_frame, call, error_frame
 
     method_id, name = message.get("id"), message.get("method")
     params = message.get("params", [])
@@ -84,16 +84,10 @@ async def method(conn: Connection, message: dict[str, Any]) -> None:
     if not seed_ok:
         bad_request(conn, "Malformed method invocation", message)
         return
-    answer: dict[str, Any] = {"msg": "result", "id": method_id}
     try:
-        result = await call(conn, name, params)
-        if result is not None:
-            answer["result"] = result
-    except errors.MeteorError as exc:
-        answer["error"] = exc.body()
-    except Exception:
-        logger.exception("realtime: method %s failed", name)
-        answer["error"] = errors.INTERNAL.body()
+        answer = answer_frame(method_id, await call(conn, name, params))
+    except Exception as exc:
+        answer = error_frame(method_id, name, exc)
     conn.send_json(answer)
     conn.send_json({"msg": "updated", "methods": [method_id]})
 
