@@ -308,6 +308,12 @@ def subscriptions_of(user: User, *, updated_since: datetime | None = None) -> li
     return with_role_names(user, list(found))
 
 
+def membership_of(user: User, room: Room) -> Subscription | None:
+    """`user`'s subscription to `room` with the room (its counters too: unread counts need
+    them), or None. One query."""
+    return Subscription.objects.select_related("room").filter(room=room, user=user).first()
+
+
 def subscription_of(user: User, room_id: str) -> Subscription | None:
     """`user`'s subscription to the room with this id, with its room and roles, or None. Two
     queries (none for an id no room can have)."""

@@ -51,7 +51,7 @@ from permissions.checks import check_permission, has_permission
 from rooms import notify
 from rooms.access import access_room, forget_membership
 from rooms.models import Message, RemovedSubscription, Room, Subscription
-from rooms.selectors import MESSAGE_ID_SHAPE
+from rooms.selectors import MESSAGE_ID_SHAPE, membership_of
 
 OWNER = "owner"  # the room role of a room's creator
 DUPLICATE_NAME = "error-duplicate-channel-name"
@@ -993,7 +993,7 @@ def count_mentions(message: Message, room: Room) -> None:
 
 def own_subscription(user: User, room: Room, *, words: str = NotSubscribed.message) -> Subscription:
     """`user`'s subscription to `room`, with the room's counters. Raises NotSubscribed."""
-    subscription = Subscription.objects.select_related("room").filter(room=room, user=user).first()
+    subscription = membership_of(user, room)
     if subscription is None:
         raise NotSubscribed(words)
     return subscription

@@ -35,10 +35,11 @@ from chat_project.http.v1 import (
 from permissions.checks import check_permission
 from rooms.access import get_visible_room
 from rooms.direct import create_direct_room, members_key, set_direct_topic
-from rooms.models import Room, Subscription
+from rooms.models import Room
 from rooms.selectors import (
     all_direct_rooms,
     direct_rooms_of,
+    membership_of,
     messages_to_show,
     room_members,
     with_direct_members,
@@ -89,10 +90,6 @@ def member_room(user: User, room_id: str | None, *, words: str = ROOM_ID_REQUIRE
         return get_visible_room(user, room_id, t=Room.Type.DIRECT, counted=True)
     except RoomNotFound:
         raise forbidden(detailed_error="Only its members may use a direct conversation.") from None
-
-
-def own_subscription(user: User, room: Room) -> Subscription | None:
-    return Subscription.objects.select_related("room").filter(room=room, user=user).first()
 
 
 def ims_page(rooms: Any, page: Any) -> Response:
@@ -275,7 +272,7 @@ class DirectCountersView(V1View):
         given = self.parse()
         subject = counters_subject(user_of(request), given)
         room = member_room(subject, given["roomId"])
-        subscription = own_subscription(subject, room)
+        subscription = membership_of(subject, room)
         return ok(room_counters(room, subscription, visible=subscription is not None))
 
 
@@ -298,7 +295,7 @@ class DirectOpenView(V1View):
     def post(self, request: Request) -> Response:
         user = user_of(request)
         room = member_room(user, self.parse()["roomId"], words='Body param "roomId" is required')
-        subscription = own_subscription(user, room)
+        subscription = membership_of(user, room)
         if subscription is not None and not subscription_state(subscription)["open"]:
             open_room(user=user, room=room)
         return ok()
@@ -313,7 +310,7 @@ class DirectCloseView(V1View):
     def post(self, request: Request) -> Response:
         user = user_of(request)
         room = member_room(user, self.parse()["roomId"], words='Body param "roomId" is required')
-        subscription = own_subscription(user, room)
+        subscription = membership_of(user, room)
         if subscription is None:
             raise v1_failure("The user is not subscribed to the room")
         if not subscription_state(subscription)["open"]:

@@ -47,6 +47,7 @@ from rooms.models import Room, Subscription
 from rooms.selectors import (
     channel_history,
     members_among,
+    membership_of,
     mentions_of,
     messages_to_show,
     room_members,
@@ -369,9 +370,7 @@ class CountersView(RoomView):
         caller, given = user_of(request), self.parse()
         subject = counters_subject(caller, given)
         room = self.find_room()
-        subscription = (
-            Subscription.objects.select_related("room").filter(room=room, user=subject).first()
-        )
+        subscription = membership_of(subject, room)
         visible = subscription is not None or has_permission(caller, "view-room-administration")
         return ok(room_counters(room, subscription, visible=visible))
 
