@@ -19,8 +19,15 @@ pytestmark = pytest.mark.slow
 
 
 def clean_environment(tmp_path, **settings):
-    """This process's environment without the test run's own settings, plus `settings`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
+    """This process's environment without the test run's own settings, plus `settings`: what a
+    user's shell would give `make run`."""
+    # Nor make's own (MAKELEVEL, MAKEFLAGS): under `make test` a nested `make run` would
+    # otherwise say "make[2]: ..." where a user's says "make: ...".
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "PYTEST_", "MAKE", "MFLAGS"))
+    }
     return env | {"VAR_DIR": str(tmp_path / "var"), "HOST": "127.0.0.1"} | settings
 
 
